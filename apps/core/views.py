@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from apps.core.exceptions import error_json_for_status
+from apps.core.health import collect_health
+
+ENDPOINTS = {
+    "api": "/api/",
+    "docs": "/api/docs/",
+    "schema": "/api/schema/",
+    # The MCP server is mounted by a later change; until then it is not listed.
+    "mcp": None,
+    "health": "/health",
+}
+
+
+@never_cache
+async def health(request: HttpRequest) -> HttpResponse:
+    if request.method not in {"GET", "HEAD"}:
+        response = error_json_for_status(405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    report = await collect_health()
+    body = {
+        "status": report["status"],
+        "service": "conductor",
+        "version": settings.VERSION,
+        "endpoints": ENDPOINTS,
+        "failing": report["failing"],
+        "checks": report["checks"],
+    }
+    return JsonResponse(body, status=503 if report["status"] == "unavailable" else 200)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(
+        ("/api/", "/health")
+    ) or "application/json" in request.headers.get("Accept", "")
+
+
+def _error_view(status_code: int, template: str):
+    def view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        if _wants_json(request):
+            return error_json_for_status(status_code)
+        return render(request, template, status=status_code)
+
+    view.__name__ = f"error_{status_code}"
+    return view
+
+
+bad_request = _error_view(400, "400.html")
+permission_denied = _error_view(403, "403.html")
+page_not_found = _error_view(404, "404.html")
+_server_error = _error_view(500, "500.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _server_error(request)

@@ -1,0 +1,5 @@
+"""Every app's WebSocket routes, gathered for the ASGI application."""
+
+from apps.core.routing import websocket_urlpatterns as core_routes
+
+websocket_urlpatterns = [*core_routes]

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+from tests.services import (
+    postgres_url,
+    redis_url,
+    services_required,
+    unreachable_reason,
+)
+
+SERVICE_CHECKS = {
+    "redis": lambda: unreachable_reason(redis_url(), 6379),
+    "postgres": lambda: unreachable_reason(postgres_url(), 5432),
+}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, check in SERVICE_CHECKS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = check()
+        if reason is None:
+            continue
+        if services_required():
+            pytest.fail(f"CONDUCTOR_REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+        pytest.skip(f"needs {marker}: {reason}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    yield
+    # Pooled connections opened by other threads (health checks, async views)
+    # would otherwise keep the test database from being dropped.
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters live in the cache; one test's requests must not limit another's.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="other")
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(username="editor", is_staff=True)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def viewer_client(viewer) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(viewer)
+    return client
