@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "apps.core",
+    "apps.personas",
+    "apps.screenplays",
+    "apps.agents",
 ]
 
 MIDDLEWARE = [

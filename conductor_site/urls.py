@@ -9,6 +9,9 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("apps.core.urls")),
+    path("", include("apps.personas.urls")),
+    path("", include("apps.screenplays.urls")),
+    path("", include("apps.agents.urls")),
 ]
 
 urlpatterns = [

@@ -69,7 +69,28 @@ def other_user(db):
 
 @pytest.fixture
 def editor(db):
-    return UserFactory(username="editor", is_staff=True)
+    """Staff with the Editors group: every permission on Conductor's content, not superuser."""
+    from django.contrib.auth.models import Group
+
+    from apps.core.roles import EDITORS_GROUP
+
+    user = UserFactory(username="editor", is_staff=True)
+    user.groups.add(Group.objects.get(name=EDITORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def editor_client(editor) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(editor)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(staff)
+    return client
 
 
 @pytest.fixture

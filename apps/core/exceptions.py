@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -65,7 +66,17 @@ def _drf_error(exc: drf_exceptions.APIException) -> tuple[str, str, Any]:
     return exc.default_code, str(exc.default_detail), detail
 
 
+def _django_validation_details(exc: DjangoValidationError) -> Any:
+    if hasattr(exc, "error_dict"):
+        return exc.message_dict
+    return {"non_field_errors": exc.messages}
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        # Services validate with Django's ValidationError; it is the client's fault.
+        body = error_body("validation_error", "Invalid input.", _django_validation_details(exc))
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConductorError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     response = drf_exception_handler(exc, context)

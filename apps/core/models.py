@@ -1,0 +1,64 @@
+"""Building blocks shared by the domain apps."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def alive(self) -> SoftDeleteQuerySet:
+        return self.filter(is_deleted=False)
+
+    def deleted(self) -> SoftDeleteQuerySet:
+        return self.filter(is_deleted=True)
+
+
+class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+    """The default manager: soft-deleted rows are hidden."""
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        return super().get_queryset().filter(is_deleted=False)
+
+
+AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
+
+
+class SoftDeleteModel(models.Model):
+    """Rows are marked deleted, never removed, except by an admin's hard delete.
+
+    ``deletion_batch`` groups every row one delete operation marked, so that a
+    restore can reverse exactly that operation and nothing else.
+    """
+
+    is_deleted = models.BooleanField(default=False, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deletion_batch = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
+
+    objects = AliveManager()
+    all_objects = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+    def mark_deleted(self, batch: uuid.UUID, **extra: Any) -> None:
+        self.is_deleted = True
+        self.deleted_at = timezone.now()
+        self.deletion_batch = batch
+
+    def mark_restored(self) -> None:
+        self.is_deleted = False
+        self.deleted_at = None
+        self.deletion_batch = None

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ScreenplaysConfig(AppConfig):
+    name = "apps.screenplays"
+    label = "screenplays"
+    verbose_name = "Screenplays"
