@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,14 @@ def manage(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.C
     )
 
 
-def spawn_manage(*args: str, env: dict[str, str]) -> subprocess.Popen:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def spawn_manage(
+    *args: str, env: dict[str, str], as_background_job: bool = False
+) -> subprocess.Popen:
+    """``as_background_job``: start with SIGINT ignored, as a shell's ``cmd &`` does."""
     return subprocess.Popen(
         [sys.executable, MANAGE, *args],
         env=env,
@@ -54,4 +62,5 @@ def spawn_manage(*args: str, env: dict[str, str]) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=_ignore_sigint if as_background_job else None,
     )

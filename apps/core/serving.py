@@ -97,6 +97,9 @@ def serve_embedded(options: ServeOptions) -> int:
     from daphne.endpoints import build_endpoint_description_strings
     from daphne.server import Server
 
+    # A shell starts background jobs with SIGINT ignored, and Twisted only
+    # handles SIGINT when it has its default handler: restore it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     celery = EmbeddedCelery(
         concurrency=options.concurrency, worker=options.worker, beat=options.beat
     )

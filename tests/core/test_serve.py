@@ -67,10 +67,18 @@ class Served:
 def serve(tmp_path):
     started: list[Served] = []
 
-    def start(**env_overrides: str) -> Served:
+    def start(*, as_background_job: bool = False, **env_overrides: str) -> Served:
         port = free_port()
         env = child_env(tmp_path / "data", **env_overrides)
-        process = spawn_manage("serve", "--port", str(port), "--concurrency", "2", env=env)
+        process = spawn_manage(
+            "serve",
+            "--port",
+            str(port),
+            "--concurrency",
+            "2",
+            env=env,
+            as_background_job=as_background_job,
+        )
         served = Served(process, port)
         started.append(served)
         return served
@@ -141,6 +149,15 @@ def test_embedded_serve_stops_cleanly_on_ctrl_c(serve):
 
     assert returncode == 0, served.output
     assert "Traceback" not in served.output
+
+
+def test_sigint_stops_serve_even_when_started_as_a_background_job(serve):
+    served = serve(as_background_job=True)
+    served.wait_for_health(workers=False)
+
+    returncode = served.stop(signal.SIGINT)
+
+    assert returncode == 0, served.output
 
 
 def test_a_second_start_keeps_the_data_and_prints_the_same_credentials(serve):
