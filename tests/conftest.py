@@ -32,14 +32,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     yield
-    # Pooled connections opened by other threads (health checks, async views)
-    # would otherwise keep the test database from being dropped.
+    # Async tests check connections out on other threads (sync_to_async) and never
+    # return them to psycopg's pool; they would keep the test database from being
+    # dropped. End those sessions, then close the pool.
     from django.db import connections
 
     with django_db_blocker.unblock():
         for connection in connections.all():
-            if getattr(connection, "pool", None) is not None:
-                connection.close_pool()
+            if getattr(connection, "pool", None) is None:
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            connection.close()
+            connection.close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every user fixture hashes a password; PBKDF2 made that most of a test's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

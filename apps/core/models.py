@@ -32,7 +32,8 @@ class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: i
         return super().get_queryset().filter(is_deleted=False)
 
 
-AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
+class AllObjectsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+    """Every row, soft-deleted ones included."""
 
 
 class SoftDeleteModel(models.Model):
