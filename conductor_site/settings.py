@@ -253,6 +253,7 @@ CONDUCTOR_HEALTH_TIMEOUT = env_float("CONDUCTOR_HEALTH_TIMEOUT", 2.0, minimum=0.
 # Without workers runs wait in the queue; a deployment may declare them required.
 CONDUCTOR_HEALTH_REQUIRE_WORKERS = env_bool("CONDUCTOR_HEALTH_REQUIRE_WORKERS", default=False)
 CONDUCTOR_DEMO_USERNAME = env_str("CONDUCTOR_DEMO_USERNAME") or "demo"
+CONDUCTOR_DEMO_MODEL = env_str("CONDUCTOR_DEMO_MODEL") or "gpt-4o-mini"
 
 
 # --- Production hardening --------------------------------------------------

@@ -5,3 +5,10 @@ class AgentsConfig(AppConfig):
     name = "apps.agents"
     label = "agents"
     verbose_name = "Agents"
+
+    def ready(self) -> None:
+        from apps.agents.demo import seed_demo_team
+        from apps.core.demo import DEMO_SEEDERS
+
+        if seed_demo_team not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(seed_demo_team)

@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.agents.api import AgentViewSet
+
+router = SimpleRouter()
+router.register("agents", AgentViewSet, basename="agent")
+
+urlpatterns = router.urls

@@ -1,5 +1,12 @@
 """factory_boy factories, one module per app, re-exported here."""
 
+from tests.factories.agents import AgentFactory
 from tests.factories.users import DEFAULT_PASSWORD, UserFactory
 
-__all__ = ["DEFAULT_PASSWORD", "UserFactory"]
+__all__ = ["DEFAULT_PASSWORD", "AgentFactory", "UserFactory"]
+from tests.factories.personas import PersonaFactory
+
+__all__ += ["PersonaFactory"]
+from tests.factories.screenplays import ScreenplayFactory  # noqa: E402
+
+__all__ += ["ScreenplayFactory"]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.agents import services
+from apps.agents.models import Agent
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = [
+        "slug",
+        "name",
+        "emoji",
+        "group",
+        "persona",
+        "model",
+        "max_steps",
+        "is_active",
+        "updated_at",
+    ]
+    list_display_links = ["slug", "name"]
+    list_filter = ["is_active", "group", "model"]
+    list_select_related = ["persona"]
+    search_fields = ["slug", "name", "description", "group", "persona__name"]
+    autocomplete_fields = ["persona"]
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["activate", "deactivate", "duplicate"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "emoji", "description", "group", "tags", "is_active"]}),
+        ("Behaviour", {"fields": ["persona", "model", "tools", "max_steps", "mcp_configs"]}),
+        ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Agent, form: Any, change: bool) -> None:
+        services.agent_save(agent=obj, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Agent) -> None:
+        services.agent_delete(agent=obj, actor=request.user)
+
+    @admin.action(description="Activate selected agents", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        count = services.agents_set_active(agents=queryset, active=True, actor=request.user)
+        self.message_user(request, f"Activated {count} agent(s).", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected agents", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        count = services.agents_set_active(agents=queryset, active=False, actor=request.user)
+        self.message_user(request, f"Deactivated {count} agent(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Duplicate selected agents (copies start inactive)", permissions=["add"]
+    )
+    def duplicate(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        copies = [services.agent_duplicate(agent=agent, actor=request.user) for agent in queryset]
+        slugs = ", ".join(copy.slug for copy in copies)
+        self.message_user(request, f"Created {len(copies)} copy(ies): {slugs}.", messages.SUCCESS)
