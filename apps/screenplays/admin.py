@@ -19,17 +19,6 @@ from apps.screenplays.markdown_validation import MarkdownIssue, validate_markdow
 from apps.screenplays.models import Screenplay
 from apps.screenplays.selectors import screenplay_all_tags, screenplays_tagged
 
-EDITABLE_FIELDS = [
-    "name",
-    "description",
-    "tags",
-    "content",
-    "working_directory",
-    "file_path",
-    "import_path",
-    "export_path",
-]
-
 
 class ScreenplayAdminForm(forms.ModelForm):
     force = forms.BooleanField(
@@ -40,7 +29,7 @@ class ScreenplayAdminForm(forms.ModelForm):
 
     class Meta:
         model = Screenplay
-        fields = EDITABLE_FIELDS
+        fields = list(services.WRITABLE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,7 +162,7 @@ class ScreenplayAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Screenplay, form: Any, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        data = {name: form.cleaned_data[name] for name in services.WRITABLE_FIELDS}
         force = bool(form.cleaned_data.get("force"))
         if change:
             saved = services.screenplay_update(screenplay=obj, data=data, force=force)

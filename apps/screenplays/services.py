@@ -21,17 +21,16 @@ from apps.screenplays.models import NAME_MAX_LENGTH, Screenplay
 from apps.screenplays.paths import file_key_for_path, renamed_file_path, sanitize_path
 from apps.screenplays.selectors import screenplay_with_content_hash, screenplay_with_file_key
 
-WRITABLE_FIELDS = frozenset(
-    {
-        "name",
-        "description",
-        "tags",
-        "content",
-        "working_directory",
-        "file_path",
-        "import_path",
-        "export_path",
-    }
+# In the order a form shows them.
+WRITABLE_FIELDS = (
+    "name",
+    "description",
+    "tags",
+    "content",
+    "working_directory",
+    "file_path",
+    "import_path",
+    "export_path",
 )
 PATH_FIELDS = ("file_path", "import_path", "export_path")
 COPY_SUFFIX = " (copy)"
@@ -82,7 +81,7 @@ def screenplay_update(
     *, screenplay: Screenplay, data: Mapping[str, Any], force: bool = False
 ) -> Screenplay:
     """Applies ``data`` (a subset of WRITABLE_FIELDS); the version moves only with the content."""
-    unknown = set(data) - WRITABLE_FIELDS
+    unknown = set(data) - set(WRITABLE_FIELDS)
     if unknown:
         raise TypeError(f"screenplay_update cannot change {sorted(unknown)}")
     locked = Screenplay.all_objects.select_for_update().get(pk=screenplay.pk)
