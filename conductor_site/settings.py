@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "apps.personas",
     "apps.screenplays",
     "apps.agents",
+    "apps.conversations",
+    "apps.instances",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.personas.urls")),
     path("", include("apps.screenplays.urls")),
     path("", include("apps.agents.urls")),
+    path("", include("apps.instances.urls")),
+    path("", include("apps.conversations.urls")),
 ]
 
 urlpatterns = [

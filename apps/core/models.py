@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -46,6 +45,7 @@ class SoftDeleteModel(models.Model):
     is_deleted = models.BooleanField(default=False, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deletion_batch = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
+    deletion_reason = models.CharField(max_length=200, blank=True, editable=False)
 
     objects = AliveManager()
     all_objects = AllObjectsManager()
@@ -54,12 +54,14 @@ class SoftDeleteModel(models.Model):
         abstract = True
         base_manager_name = "all_objects"
 
-    def mark_deleted(self, batch: uuid.UUID, **extra: Any) -> None:
+    def mark_deleted(self, batch: uuid.UUID, reason: str = "") -> None:
         self.is_deleted = True
         self.deleted_at = timezone.now()
         self.deletion_batch = batch
+        self.deletion_reason = reason[:200]
 
     def mark_restored(self) -> None:
         self.is_deleted = False
         self.deleted_at = None
         self.deletion_batch = None
+        self.deletion_reason = ""

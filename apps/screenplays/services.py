@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.soft_delete import restore_tree, soft_delete_tree
 from apps.screenplays.exceptions import (
     DuplicateScreenplay,
     InvalidMarkdown,
@@ -195,23 +196,14 @@ def screenplay_mark_used(*, screenplay: Screenplay) -> Screenplay:
     return screenplay
 
 
-@transaction.atomic
 def screenplay_soft_delete(*, screenplay: Screenplay) -> uuid.UUID:
-    """Marks the screenplay deleted under a new batch id and returns it.
-
-    Rows that cascade with a screenplay (conversations, agent instances) are to
-    be marked with the same batch here, so that ``screenplay_restore`` brings
-    back exactly them.
-    """
-    batch = uuid.uuid4()
-    screenplay.mark_deleted(batch)
-    screenplay.save(update_fields=["is_deleted", "deleted_at", "deletion_batch"])
-    return batch
+    """Marks the screenplay, its conversations and its agent instances deleted as one batch."""
+    return soft_delete_tree(screenplay)
 
 
 @transaction.atomic
 def screenplay_restore(*, screenplay: Screenplay) -> Screenplay:
-    """Reverses the delete that marked this screenplay's batch.
+    """Reverses the delete that took this screenplay down, and nothing else.
 
     Raises ScreenplayNotDeleted for an active screenplay and DuplicateScreenplay
     when another active screenplay took its file or content meanwhile.
@@ -220,10 +212,12 @@ def screenplay_restore(*, screenplay: Screenplay) -> Screenplay:
         raise ScreenplayNotDeleted()
     ensure_file_key_free(screenplay)
     ensure_content_unique(screenplay)
-    screenplay.mark_restored()
-    _save_claiming_file_key(
-        screenplay, update_fields=["is_deleted", "deleted_at", "deletion_batch"]
-    )
+    try:
+        with transaction.atomic():
+            restore_tree(screenplay)
+    except IntegrityError:
+        ensure_file_key_free(screenplay)
+        raise
     return screenplay
 
 

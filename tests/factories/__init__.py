@@ -10,3 +10,10 @@ __all__ += ["PersonaFactory"]
 from tests.factories.screenplays import ScreenplayFactory  # noqa: E402
 
 __all__ += ["ScreenplayFactory"]
+from tests.factories.conversations import (  # noqa: E402
+    AgentInstanceFactory,
+    ConversationFactory,
+    MessageFactory,
+)
+
+__all__ += ["AgentInstanceFactory", "ConversationFactory", "MessageFactory"]

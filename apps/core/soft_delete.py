@@ -1,0 +1,96 @@
+"""Soft delete that propagates along the relations a hard delete would cascade.
+
+A soft delete marks the root and, recursively, every alive row that reaches it
+through a ``CASCADE`` foreign key from another soft-deletable model. All of them
+share one ``deletion_batch``, so a restore brings back exactly that operation's
+rows: rows deleted on their own before keep their own batch and stay deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from apps.core.models import SoftDeleteModel
+
+SoftDeletable = type[SoftDeleteModel]
+
+
+def cascade_children(model: SoftDeletable) -> Iterator[tuple[SoftDeletable, str]]:
+    """(child model, name of its foreign key to ``model``) for every soft-deletable cascade."""
+    for relation in model._meta.related_objects:
+        child = relation.related_model
+        if (
+            relation.on_delete is models.CASCADE
+            and isinstance(child, type)
+            and issubclass(child, SoftDeleteModel)
+        ):
+            yield child, relation.field.name
+
+
+def cascade_models(model: SoftDeletable) -> list[SoftDeletable]:
+    """``model`` and every model its soft delete can reach."""
+    seen: list[SoftDeletable] = [model]
+    for current in seen:
+        for child, _ in cascade_children(current):
+            if child not in seen:
+                seen.append(child)
+    return seen
+
+
+def describe(obj: SoftDeleteModel) -> str:
+    return f"{obj._meta.verbose_name} {obj.pk} deleted"
+
+
+def _mark(model: SoftDeletable, pks: list[int], batch: uuid.UUID, reason: str) -> list[int]:
+    alive = model.all_objects.filter(pk__in=pks, is_deleted=False)
+    marked = list(alive.values_list("pk", flat=True))
+    model.all_objects.filter(pk__in=marked).update(
+        is_deleted=True, deleted_at=timezone.now(), deletion_batch=batch, deletion_reason=reason
+    )
+    return marked
+
+
+def _cascade(model: SoftDeletable, pks: list[int], batch: uuid.UUID, reason: str) -> None:
+    for child, field_name in cascade_children(model):
+        child_pks = list(
+            child.all_objects.filter(**{f"{field_name}__in": pks}, is_deleted=False).values_list(
+                "pk", flat=True
+            )
+        )
+        if child_pks:
+            _cascade(child, _mark(child, child_pks, batch, reason), batch, reason)
+
+
+@transaction.atomic
+def soft_delete_tree(obj: SoftDeleteModel, *, reason: str = "") -> uuid.UUID:
+    """Marks ``obj`` and its cascade deleted in one transaction; returns the batch id.
+
+    The root records ``reason`` (if any); propagated rows record what took them down,
+    e.g. "screenplay 12 deleted".
+    """
+    model = type(obj)
+    batch = uuid.uuid4()
+    obj.mark_deleted(batch, reason)
+    obj.save(update_fields=["is_deleted", "deleted_at", "deletion_batch", "deletion_reason"])
+    _cascade(model, [obj.pk], batch, describe(obj))
+    return batch
+
+
+@transaction.atomic
+def restore_tree(obj: SoftDeleteModel) -> int:
+    """Restores every row of ``obj``'s deletion batch; returns how many rows came back."""
+    batch = obj.deletion_batch
+    obj.mark_restored()
+    if batch is None:  # deleted before batches existed: only the row itself
+        obj.save(update_fields=["is_deleted", "deleted_at", "deletion_batch", "deletion_reason"])
+        return 1
+    return sum(
+        model.all_objects.filter(deletion_batch=batch).update(
+            is_deleted=False, deleted_at=None, deletion_batch=None, deletion_reason=""
+        )
+        for model in cascade_models(type(obj))
+    )
