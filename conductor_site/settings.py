@@ -246,6 +246,12 @@ SPECTACULAR_SETTINGS = {
         else "rest_framework.permissions.IsAuthenticated"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have "status" and "type" fields; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "InstanceStatusEnum": "apps.instances.models.InstanceStatus",
+        "MessageStatusEnum": "apps.conversations.models.MessageStatus",
+        "MessageTypeEnum": "apps.conversations.models.MessageType",
+    },
 }
 
 

@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from apps.core.exceptions import ConductorError
+from apps.core.exceptions import ConductorError, Conflict
 
 
 class InvalidUpload(ConductorError):
@@ -25,3 +25,8 @@ class InvalidReorder(ConductorError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid_reorder"
     default_message = "The order names conversations that cannot be reordered."
+
+
+class ConversationNotDeleted(Conflict):
+    code = "conversation_not_deleted"
+    default_message = "This conversation is not deleted; there is nothing to restore."

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from apps.conversations.models import Conversation, Message
 from apps.core.types import Actor
+from apps.instances.models import AgentInstance
+
+CONVERSATION_ORDERING = ("display_order", "-updated_at", "id")
 
 
 def conversations_visible_to(
@@ -23,19 +27,46 @@ def thread_root_id(message: Message) -> int:
     return message.thread_root_id or message.pk
 
 
+def conversations_with_details(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Adds what a listing shows (owner, alive participants, message_count) in constant queries."""
+    participants = AgentInstance.objects.select_related("agent").order_by("display_order", "id")
+    return (
+        queryset.select_related("created_by")
+        .prefetch_related(Prefetch("instances", queryset=participants, to_attr="participants"))
+        .annotate(**message_count_annotation())
+        # An aggregate drops Meta.ordering; pagination needs a stable order.
+        .order_by(*CONVERSATION_ORDERING)
+    )
+
+
+def message_count_annotation() -> dict[str, Count]:
+    """``message_count``: alive messages, hidden ones included."""
+    return {"message_count": Count("messages", filter=Q(messages__is_deleted=False))}
+
+
 def conversation_messages(
-    *, conversation: Conversation, thread: Message | None = None, include_hidden: bool = True
+    *,
+    conversation: Conversation,
+    thread: Message | None = None,
+    include_hidden: bool = True,
+    include_deleted: bool = False,
 ) -> QuerySet[Message]:
     """Messages oldest first, optionally one thread (its root and every reply under it)."""
-    messages = Message.objects.filter(conversation=conversation).select_related(
-        "agent", "created_by"
-    )
+    manager = Message.all_objects if include_deleted else Message.objects
+    messages = manager.filter(conversation=conversation).select_related("agent", "created_by")
     if thread is not None:
         root = thread_root_id(thread)
         messages = messages.filter(Q(pk=root) | Q(thread_root=root))
     if not include_hidden:
         messages = messages.filter(is_hidden=False)
     return messages.order_by("created_at", "id")
+
+
+def messages_threaded(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """Each thread together (by its root), oldest first within it."""
+    return queryset.annotate(thread_key=Coalesce("thread_root_id", "id")).order_by(
+        "thread_key", "created_at", "id"
+    )
 
 
 def conversation_history(*, conversation_id: int, limit: int) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from apps.conversations.exceptions import (
+    ConversationNotDeleted,
     ForeignInstance,
     ForeignMessage,
     InvalidReorder,
@@ -172,8 +173,22 @@ def conversation_soft_delete(*, conversation: Conversation, actor: Actor) -> uui
 
 
 def conversation_restore(*, conversation: Conversation, actor: Actor) -> Conversation:
+    """Reverses the delete that took this conversation down; ConversationNotDeleted if alive."""
+    if not conversation.is_deleted:
+        raise ConversationNotDeleted(details={"id": conversation.pk})
     restore_tree(conversation)
     return conversation
+
+
+def conversation_hard_delete(*, conversation: Conversation, actor: Actor) -> None:
+    """Removes the row, its messages and its instances for good (admin, superusers only)."""
+    conversation.delete()
+
+
+def message_check_parent(*, conversation: Conversation, parent: Message | None) -> None:
+    """Raises ForeignMessage unless ``parent`` is None or in ``conversation``."""
+    if parent is not None and parent.conversation_id != conversation.pk:
+        raise ForeignMessage(details={"parent": parent.pk})
 
 
 def message_create(
@@ -183,8 +198,7 @@ def message_create(
     parent: Message | None = None,
     **fields: Any,
 ) -> Message:
-    if parent is not None and parent.conversation_id != conversation.pk:
-        raise ForeignMessage(details={"parent": parent.pk})
+    message_check_parent(conversation=conversation, parent=parent)
     message = Message(
         conversation=conversation,
         parent=parent,
@@ -209,3 +223,12 @@ def message_toggle_hidden(*, message: Message, actor: Actor) -> Message:
 
 def message_soft_delete(*, message: Message, actor: Actor) -> uuid.UUID:
     return soft_delete_tree(message)
+
+
+def message_restore(*, message: Message, actor: Actor) -> Message:
+    restore_tree(message)
+    return message
+
+
+def message_hard_delete(*, message: Message, actor: Actor) -> None:
+    message.delete()

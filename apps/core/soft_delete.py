@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from django.db import models, transaction
 from django.utils import timezone
 
+from apps.core.exceptions import Conflict
 from apps.core.models import SoftDeleteModel
 
 SoftDeletable = type[SoftDeleteModel]
@@ -39,6 +40,24 @@ def cascade_models(model: SoftDeletable) -> list[SoftDeletable]:
             if child not in seen:
                 seen.append(child)
     return seen
+
+
+class ParentDeleted(Conflict):
+    code = "parent_deleted"
+    default_message = "A parent of this row is deleted; restore the parent instead."
+
+
+def deleted_parents(obj: SoftDeleteModel) -> list[str]:
+    """Names of the soft-deletable parents that ``obj`` cascades from and that are deleted."""
+    names = []
+    for field in obj._meta.get_fields():
+        remote = getattr(field, "remote_field", None)
+        if not (field.many_to_one and remote and remote.on_delete is models.CASCADE):
+            continue
+        parent = getattr(obj, field.name)
+        if isinstance(parent, SoftDeleteModel) and parent.is_deleted:
+            names.append(field.name)
+    return names
 
 
 def describe(obj: SoftDeleteModel) -> str:
@@ -82,7 +101,18 @@ def soft_delete_tree(obj: SoftDeleteModel, *, reason: str = "") -> uuid.UUID:
 
 @transaction.atomic
 def restore_tree(obj: SoftDeleteModel) -> int:
-    """Restores every row of ``obj``'s deletion batch; returns how many rows came back."""
+    """Restores every row of ``obj``'s deletion batch; returns how many rows came back.
+
+    Raises ParentDeleted while a parent ``obj`` cascades from is deleted: the row
+    came down with it (and restoring its batch would revive its siblings under a
+    deleted parent), so the parent is what to restore.
+    """
+    parents = deleted_parents(obj)
+    if parents:
+        names = " and ".join(parents)
+        raise ParentDeleted(
+            f"Its {names} is deleted; restore it first.", details={"deleted": parents}
+        )
     batch = obj.deletion_batch
     obj.mark_restored()
     if batch is None:  # deleted before batches existed: only the row itself

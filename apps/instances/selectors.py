@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from apps.core.types import Actor
 from apps.instances.models import AgentInstance
 
 HISTORY_LIMIT = 50
@@ -65,3 +66,17 @@ def instance_run_context(instance: AgentInstance, *, limit: int = HISTORY_LIMIT)
         "history": _history(instance, limit),
         "cwd": instance_cwd(instance),
     }
+
+
+def instance_conversation_visible_to(instance: AgentInstance, user: Actor) -> bool:
+    """False when the instance is bound to a conversation ``user`` may not read.
+
+    Deleted conversations count as visible to their owner: visibility is about who,
+    not about whether the row is alive.
+    """
+    if instance.conversation_id is None:
+        return True
+    from apps.conversations.selectors import conversations_visible_to
+
+    visible = conversations_visible_to(user, include_deleted=True)
+    return visible.filter(pk=instance.conversation_id).exists()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.core.soft_delete import restore_tree, soft_delete_tree
 from apps.core.types import Actor
-from apps.instances.exceptions import InvalidReorder
+from apps.instances.exceptions import InstanceNotDeleted, InvalidReorder
 from apps.instances.models import AgentInstance, InstanceStatus
 
 SUCCESS_STATUSES = frozenset({"succeeded"})
@@ -107,5 +107,13 @@ def instance_soft_delete(*, instance: AgentInstance, actor: Actor) -> uuid.UUID:
 
 
 def instance_restore(*, instance: AgentInstance, actor: Actor) -> AgentInstance:
+    """Refuses (ParentDeleted) while its screenplay or conversation is deleted."""
+    if not instance.is_deleted:
+        raise InstanceNotDeleted()
     restore_tree(instance)
     return instance
+
+
+def instance_hard_delete(*, instance: AgentInstance, actor: Actor) -> None:
+    """Removes the row for good: the admin's superuser-only delete."""
+    instance.delete()

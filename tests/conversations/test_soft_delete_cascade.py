@@ -112,3 +112,16 @@ def test_a_soft_delete_is_one_transaction(scene, monkeypatch):
         screenplay_services.screenplay_soft_delete(screenplay=scene.screenplay)
 
     assert alive_counts() == (1, 2, 6, 3)
+
+
+def test_a_conversation_taken_down_by_its_screenplay_cannot_be_restored_alone(scene):
+    from apps.core.soft_delete import ParentDeleted
+
+    screenplay_services.screenplay_soft_delete(screenplay=scene.screenplay)
+    talk = Conversation.all_objects.get(pk=scene.talks[0].pk)
+
+    with pytest.raises(ParentDeleted) as raised:
+        conversation_services.conversation_restore(conversation=talk, actor=None)
+
+    assert raised.value.details == {"deleted": ["screenplay"]}
+    assert alive_counts() == (0, 0, 0, 0)

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from apps.screenplays.models import Screenplay
-from tests.screenplays.envelope import assert_envelope
+from tests.envelope import assert_envelope
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.envelope import assert_envelope
 from tests.factories import ScreenplayFactory
 from tests.querycount import assert_constant_queries
-from tests.screenplays.envelope import assert_envelope
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.envelope import assert_envelope
 from tests.factories import ScreenplayFactory
-from tests.screenplays.envelope import assert_envelope
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apps.screenplays.models import Screenplay
+from tests.envelope import assert_envelope
 from tests.factories import ScreenplayFactory
-from tests.screenplays.envelope import assert_envelope
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
+from tests.envelope import assert_envelope
 from tests.factories import ScreenplayFactory
-from tests.screenplays.envelope import assert_envelope
 
 pytestmark = pytest.mark.django_db
 

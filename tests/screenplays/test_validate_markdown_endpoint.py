@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.screenplays.envelope import assert_envelope
+from tests.envelope import assert_envelope
 
 pytestmark = pytest.mark.django_db
 
