@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.conversations",
     "apps.instances",
+    "apps.runtime",
+    "apps.runs",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +253,11 @@ SPECTACULAR_SETTINGS = {
         "InstanceStatusEnum": "apps.instances.models.InstanceStatus",
         "MessageStatusEnum": "apps.conversations.models.MessageStatus",
         "MessageTypeEnum": "apps.conversations.models.MessageType",
+        "RunStatusEnum": "apps.runs.models.RunStatus",
+        "RunStepKindEnum": "apps.runs.models.RunStepKind",
+        "RunSourceEnum": "apps.runs.models.RunSource",
+        "SeverityEnum": "apps.runs.models.Severity",
+        "ContextModeEnum": "apps.runs.models.ContextMode",
     },
 }
 
@@ -258,10 +265,46 @@ SPECTACULAR_SETTINGS = {
 # --- Conductor -------------------------------------------------------------
 
 CONDUCTOR_HEALTH_TIMEOUT = env_float("CONDUCTOR_HEALTH_TIMEOUT", 2.0, minimum=0.1)
+CONDUCTOR_RUN_TIMEOUT_SECONDS = env_int("CONDUCTOR_RUN_TIMEOUT_SECONDS", 600, minimum=1)
+CONDUCTOR_RUN_HEARTBEAT_SECONDS = env_float("CONDUCTOR_RUN_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+CONDUCTOR_RUN_STALE_AFTER_SECONDS = env_int("CONDUCTOR_RUN_STALE_AFTER_SECONDS", 60, minimum=1)
+CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS = env_int(
+    "CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS", 30, minimum=1
+)
+CONDUCTOR_LLM_NUM_RETRIES = env_int("CONDUCTOR_LLM_NUM_RETRIES", 2, minimum=0)
+CONDUCTOR_CANCEL_POLL_SECONDS = env_float("CONDUCTOR_CANCEL_POLL_SECONDS", 0.25, minimum=0.01)
+
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-runs": {
+        "task": "runs.reap_stale_runs",
+        "schedule": float(CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS),
+    },
+}
+
 # Without workers runs wait in the queue; a deployment may declare them required.
 CONDUCTOR_HEALTH_REQUIRE_WORKERS = env_bool("CONDUCTOR_HEALTH_REQUIRE_WORKERS", default=False)
 CONDUCTOR_DEMO_USERNAME = env_str("CONDUCTOR_DEMO_USERNAME") or "demo"
-CONDUCTOR_DEMO_MODEL = env_str("CONDUCTOR_DEMO_MODEL") or "gpt-4o-mini"
+# Empty: the demo agents use the default model (apps.runtime.providers.default_model).
+CONDUCTOR_DEMO_MODEL = env_str("CONDUCTOR_DEMO_MODEL")
+# Empty: the first configured provider's model, or the offline demo model without any key.
+CONDUCTOR_DEFAULT_MODEL = env_str("CONDUCTOR_DEFAULT_MODEL")
+# The model catalog (GET /api/models/). Each id is in litellm's price map (checked by a test).
+CONDUCTOR_PREFERRED_MODELS = env_list(
+    "CONDUCTOR_PREFERRED_MODELS",
+    [
+        "gpt-4o-mini",
+        "gpt-4o",
+        "gpt-4.1-mini",
+        "gpt-4.1",
+        "anthropic/claude-haiku-4-5",
+        "anthropic/claude-sonnet-4-5",
+        "gemini/gemini-2.5-flash",
+        "gemini/gemini-2.5-pro",
+        "groq/openai/gpt-oss-120b",
+        "deepseek/deepseek-chat",
+        "mistral/mistral-small-latest",
+    ],
+)
 
 
 # --- Production hardening --------------------------------------------------

@@ -14,6 +14,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.agents.urls")),
     path("", include("apps.instances.urls")),
     path("", include("apps.conversations.urls")),
+    path("", include("apps.runs.urls")),
 ]
 
 urlpatterns = [

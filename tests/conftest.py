@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.fakes.fixtures import fake_llm  # noqa: F401 - the scripted LLM server fixture
 from tests.services import (
     postgres_url,
     redis_url,

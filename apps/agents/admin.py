@@ -3,11 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from apps.agents import services
 from apps.agents.models import Agent
+from apps.runs.admin import start_runs
+from apps.runs.forms import AdminRunForm
+from apps.runtime.providers import DEMO_MODEL
 
 
 @admin.register(Agent)
@@ -18,7 +23,7 @@ class AgentAdmin(admin.ModelAdmin):
         "emoji",
         "group",
         "persona",
-        "model",
+        "model_label",
         "max_steps",
         "is_active",
         "updated_at",
@@ -29,10 +34,22 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name", "description", "group", "persona__name"]
     autocomplete_fields = ["persona"]
     readonly_fields = ["created_at", "updated_at"]
-    actions = ["activate", "deactivate", "duplicate"]
+    actions = ["activate", "deactivate", "duplicate", "run_now"]
     fieldsets = [
         (None, {"fields": ["slug", "name", "emoji", "description", "group", "tags", "is_active"]}),
-        ("Behaviour", {"fields": ["persona", "model", "tools", "max_steps", "mcp_configs"]}),
+        (
+            "Behaviour",
+            {
+                "fields": [
+                    "persona",
+                    "model",
+                    "fallback_models",
+                    "tools",
+                    "max_steps",
+                    "mcp_configs",
+                ]
+            },
+        ),
         ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -59,3 +76,33 @@ class AgentAdmin(admin.ModelAdmin):
         copies = [services.agent_duplicate(agent=agent, actor=request.user) for agent in queryset]
         slugs = ", ".join(copy.slug for copy in copies)
         self.message_user(request, f"Created {len(copies)} copy(ies): {slugs}.", messages.SUCCESS)
+
+    @admin.display(description="Model", ordering="model")
+    def model_label(self, agent: Agent) -> str:
+        return f"{agent.model} (offline demo)" if agent.model == DEMO_MODEL else agent.model
+
+    def has_start_run_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("runs.add_run")
+
+    @admin.action(description="Run now…", permissions=["start_run"])
+    def run_now(self, request: HttpRequest, queryset: QuerySet[Agent]) -> TemplateResponse | None:
+        form = AdminRunForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            requests = ((agent.slug, form.run_request(agent)) for agent in queryset)
+            if start_runs(self, request, requests):
+                return None
+        return self._run_now_page(request, queryset, form)
+
+    def _run_now_page(
+        self, request: HttpRequest, queryset: QuerySet[Agent], form: AdminRunForm
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Run agents now",
+            "opts": self.opts,
+            "queryset": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/agents/agent/run_now.html", context)

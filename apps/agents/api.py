@@ -16,6 +16,8 @@ from apps.agents.models import AGENT_SLUG_RE, Agent
 from apps.core.permissions import ModelPermissions
 from apps.core.serializers import string_list_field
 from apps.personas.models import Persona
+from apps.runs.api.runs import AgentRunSerializerMixin
+from apps.runtime.providers import DEMO_MODEL
 
 
 class AgentSerializer(serializers.ModelSerializer):
@@ -25,16 +27,23 @@ class AgentSerializer(serializers.ModelSerializer):
     persona_name = serializers.CharField(source="persona.name", read_only=True, default=None)
     tags = string_list_field(required=False)
     tools = string_list_field(required=False)
+    fallback_models = string_list_field(max_length=200, required=False)
     mcp_configs = serializers.DictField(required=False)
+    offline_demo = serializers.SerializerMethodField(
+        help_text="True when the model is Conductor's offline demo model, not a real LLM."
+    )
 
     class Meta:
         model = Agent
         fields = [
             "id", "slug", "name", "emoji", "description", "group", "tags",
-            "persona", "persona_name", "model", "tools", "mcp_configs",
-            "max_steps", "is_active", "created_at", "updated_at",
+            "persona", "persona_name", "model", "fallback_models", "tools", "mcp_configs",
+            "max_steps", "is_active", "offline_demo", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_offline_demo(self, agent: Agent) -> bool:
+        return agent.model == DEMO_MODEL
 
 
 class AgentFilter(filters.FilterSet):
@@ -77,7 +86,7 @@ class SuggestResponseSerializer(serializers.Serializer):
     current_is_best = serializers.BooleanField()
 
 
-class AgentViewSet(viewsets.ModelViewSet):
+class AgentViewSet(AgentRunSerializerMixin, viewsets.ModelViewSet):
     """Agent templates, looked up by slug."""
 
     serializer_class = AgentSerializer

@@ -11,6 +11,7 @@ from apps.agents.models import Agent
 from apps.agents.services import agent_create
 from apps.personas.models import Persona
 from apps.personas.services import persona_create
+from apps.runtime.providers import default_model
 from apps.screenplays.models import Screenplay
 from apps.screenplays.services import screenplay_create
 
@@ -45,6 +46,7 @@ AGENTS: list[dict[str, Any]] = [
         "group": "demo",
         "tags": ["general", "questions"],
         "persona": "Helpful assistant",
+        "tools": ["list_agents"],
     },
     {
         "slug": "code_reviewer",
@@ -82,8 +84,9 @@ def _screenplay() -> None:
 @transaction.atomic
 def seed_demo_team() -> None:
     _screenplay()
+    model = settings.CONDUCTOR_DEMO_MODEL or default_model()
     for spec in AGENTS:
         if Agent.objects.filter(slug=spec["slug"]).exists():
             continue
         fields = {**spec, "persona": _persona(spec["persona"])}
-        agent_create(actor=None, model=settings.CONDUCTOR_DEMO_MODEL, **fields)
+        agent_create(actor=None, model=model, **fields)

@@ -33,6 +33,17 @@ def validate_tool_names(value: list[str]) -> None:
         )
 
 
+def validate_model_list(value: list[str]) -> None:
+    validate_string_list(value)
+    invalid = [name for name in value if not re.match(MODEL_STRING_RE, name)]
+    if invalid:
+        raise ValidationError(
+            "Not litellm model strings: %(names)s",
+            code="invalid_model",
+            params={"names": ", ".join(invalid)},
+        )
+
+
 class Agent(TimeStampedModel):
     """An agent template: who speaks (persona), with which model, using which tools."""
 
@@ -63,6 +74,12 @@ class Agent(TimeStampedModel):
             RegexValidator(MODEL_STRING_RE, "Not a litellm model string.", "invalid_model")
         ],
         help_text='A litellm model string, e.g. "gpt-4o-mini" or "anthropic/claude-3-5-haiku".',
+    )
+    fallback_models = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_model_list],
+        help_text="Tried in order when the model's provider keeps failing.",
     )
     tools = models.JSONField(default=list, blank=True, validators=[validate_tool_names])
     mcp_configs = models.JSONField(

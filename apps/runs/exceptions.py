@@ -1,0 +1,21 @@
+from rest_framework import status
+
+from apps.core.exceptions import ConductorError, Conflict
+
+
+class RunNotCancellable(Conflict):
+    code = "run_not_cancellable"
+    default_message = "The run has already finished."
+
+
+class InvalidRunRequest(ConductorError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid_run_request"
+    default_message = "The run cannot be started as requested."
+
+
+class CwdRequired(InvalidRunRequest):
+    code = "cwd_required"
+    default_message = (
+        "No working directory: pass cwd, or use a screenplay that has a working directory."
+    )

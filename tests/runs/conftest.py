@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from apps.runtime.tools import BaseTool, ToolContext, ToolDefinition, ToolResult, registry
+from conductor_site.celery import app as celery_app
+from tests.factories import AgentFactory, ScreenplayFactory
+
+NATIVE_MODEL = "gpt-4o-mini"  # litellm knows it: native tool calling, and a price
+JSON_MODEL = "openai/scripted-json-model"  # unknown to litellm: JSON protocol, no price
+
+
+class EchoTool(BaseTool):
+    definition = ToolDefinition(
+        name="echo",
+        description="Repeats the text it is given.",
+        parameters={
+            "type": "object",
+            "properties": {"text": {"type": "string"}},
+            "required": ["text"],
+        },
+    )
+
+    async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
+        return ToolResult(success=True, result={"echo": arguments["text"], "cwd": context.cwd})
+
+
+@pytest.fixture(autouse=True)
+def echo_tool():
+    registry.register(EchoTool())
+    yield
+    registry._tools.pop("echo", None)
+
+
+@pytest.fixture
+def eager_celery(settings):
+    settings.CONDUCTOR_LLM_NUM_RETRIES = 0
+    settings.CONDUCTOR_CANCEL_POLL_SECONDS = 0.05
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def screenplay(db):
+    return ScreenplayFactory(working_directory="/srv/project")
+
+
+@pytest.fixture
+def native_agent(db):
+    return AgentFactory(slug="native", model=NATIVE_MODEL, tools=["echo"])
+
+
+@pytest.fixture
+def json_agent(db):
+    return AgentFactory(slug="jsonish", model=JSON_MODEL, tools=["echo"])
