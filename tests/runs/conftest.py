@@ -58,3 +58,22 @@ def native_agent(db):
 @pytest.fixture
 def json_agent(db):
     return AgentFactory(slug="jsonish", model=JSON_MODEL, tools=["echo"])
+
+
+@pytest.fixture(autouse=True)
+def every_event_log_is_gapless(request):
+    """After each test, every run's events carry seq 1..n: no gap, no duplicate."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from apps.runs.models import RunEvent
+
+    logs: dict[str, list[int]] = {}
+    for run_id, seq in RunEvent.objects.order_by("run_id", "seq").values_list("run_id", "seq"):
+        logs.setdefault(str(run_id), []).append(seq)
+    for run_id, seqs in logs.items():
+        assert seqs == list(range(1, len(seqs) + 1)), f"run {run_id} has event seqs {seqs}"
