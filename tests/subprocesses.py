@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,20 +46,22 @@ def manage(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.C
     )
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def spawn_manage(
     *args: str, env: dict[str, str], as_background_job: bool = False
 ) -> subprocess.Popen:
-    """``as_background_job``: start with SIGINT ignored, as a shell's ``cmd &`` does."""
+    """``as_background_job``: start with SIGINT ignored, as a shell's ``cmd &`` does.
+
+    That is done by a shell (``trap '' INT; exec ...``), not with ``preexec_fn``,
+    which is unsafe in a process that has threads, as the test process does.
+    """
+    command = [sys.executable, MANAGE, *args]
+    if as_background_job:
+        command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
     return subprocess.Popen(
-        [sys.executable, MANAGE, *args],
+        command,
         env=env,
         cwd=BASE_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        preexec_fn=_ignore_sigint if as_background_job else None,
     )
