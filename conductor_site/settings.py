@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.instances",
     "apps.runtime",
     "apps.runs",
+    "apps.tools",
 ]
 
 MIDDLEWARE = [

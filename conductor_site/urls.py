@@ -15,6 +15,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.instances.urls")),
     path("", include("apps.conversations.urls")),
     path("", include("apps.runs.urls")),
+    path("", include("apps.tools.urls")),
 ]
 
 urlpatterns = [

@@ -340,9 +340,8 @@ def run_reap_stale(*, older_than: timedelta | None = None) -> int:
     """Fails runs whose worker stopped sending heartbeats ("worker lost")."""
     limit = older_than or timedelta(seconds=settings.CONDUCTOR_RUN_STALE_AFTER_SECONDS)
     cutoff = timezone.now() - limit
-    stale = Run.objects.filter(
-        status__in=[RunStatus.RUNNING, RunStatus.REQUIRES_APPROVAL], heartbeat_at__lt=cutoff
-    )
+    # A run waiting for approval holds no worker and sends no heartbeat: not stale.
+    stale = Run.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
     reaped = 0
     for run in stale:
         run_finish(run=run, status=RunStatus.FAILED, error="worker lost")
