@@ -8,8 +8,10 @@ Production sets ``DJANGO_DEBUG=false`` and must then provide a secret key.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -101,11 +103,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 
 
-def _database_from_url(url: str) -> dict[str, Any]:
+def _database_from_url(url: str, variable: str = "DATABASE_URL") -> dict[str, Any]:
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     except (ValueError, KeyError) as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+        raise ImproperlyConfigured(f"{variable} is not a valid database URL: {exc}") from None
     engine = config.get("ENGINE", "")
     if engine == "django.db.backends.postgresql":
         # psycopg's pool replaces persistent connections, which leak under ASGI.
@@ -115,7 +117,7 @@ def _database_from_url(url: str) -> dict[str, Any]:
         config["OPTIONS"] = _SQLITE_OPTIONS
     else:
         raise ImproperlyConfigured(
-            f"DATABASE_URL must be a postgresql:// or sqlite:// URL, got engine {engine!r}"
+            f"{variable} must be a postgresql:// or sqlite:// URL, got engine {engine!r}"
         )
     return config
 
@@ -137,8 +139,39 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
             "OPTIONS": _SQLITE_OPTIONS,
+            # A file, not the in-memory default: in-memory SQLite shared between
+            # threads fails with "table is locked" instead of waiting its turn, and
+            # tests run workers and heartbeats on threads as production does.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"conductor-test-{os.getpid()}.db")},
         }
     }
+
+
+def _read_only_view(default: dict[str, Any]) -> dict[str, Any]:
+    """The default database again, for the sql_query tool; the tool also forces read-only."""
+    if default["ENGINE"] != "django.db.backends.sqlite3":
+        copy = {key: value for key, value in default.items() if key != "TEST"}
+        return {**copy, "OPTIONS": dict(default.get("OPTIONS", {}))}
+    # Django opens SQLite names as URIs; mode=ro makes the file itself refuse writes.
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": f"file:{quote(str(default['NAME']))}?mode=ro",
+        "OPTIONS": {"timeout": 5},
+    }
+
+
+def _sql_tool_database(default: dict[str, Any]) -> dict[str, Any]:
+    url = env_str("CONDUCTOR_SQL_TOOL_DATABASE_URL")
+    config = (
+        _database_from_url(url, "CONDUCTOR_SQL_TOOL_DATABASE_URL")
+        if url
+        else _read_only_view(default)
+    )
+    # Tests reach the default test database through this alias instead of creating one.
+    return {**config, "TEST": {"MIRROR": "default"}}
+
+
+DATABASES["sql_tool"] = _sql_tool_database(DATABASES["default"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -259,6 +292,8 @@ SPECTACULAR_SETTINGS = {
         "RunSourceEnum": "apps.runs.models.RunSource",
         "SeverityEnum": "apps.runs.models.Severity",
         "ContextModeEnum": "apps.runs.models.ContextMode",
+        "ToolCategoryEnum": "apps.runtime.tools.ToolCategory",
+        "ApprovalStatusEnum": "apps.runs.models.ApprovalStatus",
     },
 }
 
@@ -273,7 +308,45 @@ CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS = env_int(
     "CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS", 30, minimum=1
 )
 CONDUCTOR_LLM_NUM_RETRIES = env_int("CONDUCTOR_LLM_NUM_RETRIES", 2, minimum=0)
+CONDUCTOR_APPROVAL_TTL_SECONDS = env_int("CONDUCTOR_APPROVAL_TTL_SECONDS", 3600, minimum=1)
 CONDUCTOR_CANCEL_POLL_SECONDS = env_float("CONDUCTOR_CANCEL_POLL_SECONDS", 0.25, minimum=0.01)
+# Folders of tool plugins (modules or packages), besides the "conductor.plugins" entry points.
+CONDUCTOR_PLUGIN_DIRS = env_list("CONDUCTOR_PLUGIN_DIRS", [])
+# code_run: the default wall-clock limit (a call may ask for up to 60 s), the address-space
+# limit, and whether to refuse when no network namespace can be created.
+CONDUCTOR_CODE_RUN_TIMEOUT = min(env_int("CONDUCTOR_CODE_RUN_TIMEOUT", 10, minimum=1), 60)
+CONDUCTOR_CODE_RUN_MEMORY_MB = env_int("CONDUCTOR_CODE_RUN_MEMORY_MB", 256, minimum=64)
+CONDUCTOR_CODE_RUN_REQUIRE_NETNS = env_bool("CONDUCTOR_CODE_RUN_REQUIRE_NETNS", default=True)
+# web_fetch: host[:port], IP or CIDR entries reachable even when the address is
+# otherwise blocked (loopback, private...). Meant for tests; empty in production.
+CONDUCTOR_WEB_FETCH_ALLOW = env_list("CONDUCTOR_WEB_FETCH_ALLOW", [])
+CONDUCTOR_WEB_FETCH_TIMEOUT = min(env_float("CONDUCTOR_WEB_FETCH_TIMEOUT", 30.0, minimum=0.1), 30.0)
+
+# The sql_query tool: the database alias it reads, its row cap and statement timeout.
+CONDUCTOR_SQL_TOOL_DATABASE = env_str("CONDUCTOR_SQL_TOOL_DATABASE") or "sql_tool"
+CONDUCTOR_SQL_TOOL_MAX_ROWS = env_int("CONDUCTOR_SQL_TOOL_MAX_ROWS", 100, minimum=1)
+if CONDUCTOR_SQL_TOOL_MAX_ROWS > 1000:
+    raise ImproperlyConfigured(
+        f"CONDUCTOR_SQL_TOOL_MAX_ROWS must be at most 1000, got {CONDUCTOR_SQL_TOOL_MAX_ROWS}"
+    )
+CONDUCTOR_SQL_TOOL_TIMEOUT_MS = env_int("CONDUCTOR_SQL_TOOL_TIMEOUT_MS", 5000, minimum=1)
+# Functions that sleep, touch files, reach other servers, signal backends or change settings.
+CONDUCTOR_SQL_TOOL_DENIED_FUNCTIONS = env_list(
+    "CONDUCTOR_SQL_TOOL_DENIED_FUNCTIONS",
+    [
+        "pg_sleep", "pg_sleep_for", "pg_sleep_until",
+        "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
+        "pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
+        "pg_file_write", "pg_file_rename", "pg_file_unlink",
+        "lo_import", "lo_export", "dblink", "dblink_exec", "dblink_connect",
+        "dblink_send_query", "pg_terminate_backend", "pg_cancel_backend",
+        "set_config", "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal",
+        "pg_promote", "pg_notify", "pg_advisory_lock", "pg_advisory_lock_shared",
+        "pg_try_advisory_lock", "pg_try_advisory_lock_shared",
+        "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml",
+        "load_extension", "readfile", "writefile", "randomblob", "zeroblob",
+    ],
+)  # fmt: skip
 
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {

@@ -45,6 +45,7 @@ class AgentAdmin(admin.ModelAdmin):
                     "model",
                     "fallback_models",
                     "tools",
+                    "pre_approved_tools",
                     "max_steps",
                     "mcp_configs",
                 ]

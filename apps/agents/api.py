@@ -27,6 +27,9 @@ class AgentSerializer(serializers.ModelSerializer):
     persona_name = serializers.CharField(source="persona.name", read_only=True, default=None)
     tags = string_list_field(required=False)
     tools = string_list_field(required=False)
+    pre_approved_tools = string_list_field(
+        required=False, help_text="Tools this agent may call without a human approval."
+    )
     fallback_models = string_list_field(max_length=200, required=False)
     mcp_configs = serializers.DictField(required=False)
     offline_demo = serializers.SerializerMethodField(
@@ -37,7 +40,8 @@ class AgentSerializer(serializers.ModelSerializer):
         model = Agent
         fields = [
             "id", "slug", "name", "emoji", "description", "group", "tags",
-            "persona", "persona_name", "model", "fallback_models", "tools", "mcp_configs",
+            "persona", "persona_name", "model", "fallback_models", "tools", "pre_approved_tools",
+            "mcp_configs",
             "max_steps", "is_active", "offline_demo", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "created_at", "updated_at"]

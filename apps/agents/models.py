@@ -82,6 +82,12 @@ class Agent(TimeStampedModel):
         help_text="Tried in order when the model's provider keeps failing.",
     )
     tools = models.JSONField(default=list, blank=True, validators=[validate_tool_names])
+    pre_approved_tools = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_tool_names],
+        help_text="Tools this agent may call without a human approval; each use is recorded.",
+    )
     mcp_configs = models.JSONField(
         default=dict, blank=True, validators=[JsonObjectMaxBytes(MCP_CONFIGS_MAX_BYTES)]
     )

@@ -5,3 +5,9 @@ class ConversationsConfig(AppConfig):
     name = "apps.conversations"
     label = "conversations"
     verbose_name = "Conversations"
+
+    def ready(self) -> None:
+        from apps.conversations.tools import GetConversationHistoryTool
+        from apps.runtime.tools import registry
+
+        registry.register(GetConversationHistoryTool())

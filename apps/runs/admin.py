@@ -13,8 +13,9 @@ from django.utils.safestring import SafeString
 
 from apps.core.exceptions import ConductorError
 from apps.runs import services
+from apps.runs.approvals import approval_resolve
 from apps.runs.exceptions import RunNotCancellable
-from apps.runs.models import Run, RunSource, RunStatus, RunStep
+from apps.runs.models import Approval, Run, RunSource, RunStatus, RunStep
 from apps.runs.services import RunRequest
 
 PAYLOAD_MAX_CHARS = 20_000
@@ -213,3 +214,48 @@ class RunAdmin(admin.ModelAdmin):
         if cancelled or stopping:
             message = f"Cancelled {cancelled} run(s); asked {stopping} running run(s) to stop."
             self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    list_display = ["requested_at", "tool", "status", "run", "expires_at", "resolved_by"]
+    list_filter = ["status", "tool", "requested_at"]
+    list_select_related = ["run", "resolved_by"]
+    search_fields = ["tool", "run__id", "reason"]
+    readonly_fields = [field.name for field in Approval._meta.fields]
+    actions = ["approve", "deny"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_staff)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Approval], decision: str) -> None:
+        done = 0
+        for approval in queryset:
+            try:
+                approval_resolve(
+                    approval=approval,
+                    decision=decision,
+                    reason="decided in the admin",
+                    actor=request.user,
+                )
+                done += 1
+            except ConductorError as exc:
+                self.message_user(request, f"{approval.tool}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request, f"{decision.capitalize()}d {done} approval(s).", messages.SUCCESS
+            )
+
+    @admin.action(description="Approve selected tool calls", permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Approval]) -> None:
+        self._decide(request, queryset, "approve")
+
+    @admin.action(description="Deny selected tool calls", permissions=["decide"])
+    def deny(self, request: HttpRequest, queryset: QuerySet[Approval]) -> None:
+        self._decide(request, queryset, "deny")

@@ -19,3 +19,13 @@ class CwdRequired(InvalidRunRequest):
     default_message = (
         "No working directory: pass cwd, or use a screenplay that has a working directory."
     )
+
+
+class ApprovalAlreadyResolved(Conflict):
+    code = "approval_already_resolved"
+    default_message = "This approval has already been decided."
+
+
+class ApprovalExpired(Conflict):
+    code = "approval_expired"
+    default_message = "This approval expired; the run went on as if it had been denied."

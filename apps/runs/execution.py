@@ -10,15 +10,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from apps.conversations.selectors import conversation_history
 from apps.runs import events, services
-from apps.runs.models import ContextMode, Run, RunStatus, RunStepKind
+from apps.runs.approvals import approval_request, call_from_json, call_to_json
+from apps.runs.models import Approval, ApprovalStatus, ContextMode, Run, RunStatus, RunStepKind
 from apps.runtime.llm import LLMReply, ToolCall, supports_native_tools
-from apps.runtime.loop import Loop, LoopConfig, LoopOutcome
+from apps.runtime.loop import Decision, Loop, LoopConfig, LoopOutcome
 from apps.runtime.prompt import build_messages, build_system_prompt
 from apps.runtime.tools import ToolContext, ToolResult, registry
+from apps.tools.audit import tool_execution_record
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,21 @@ class RunObserver:
             latency_ms=result.duration_ms,
         )
         services.run_event_emit(self.run, events.TOOL_RESULT, _jsonable(payload))
+        tool_execution_record(
+            tool=call.name,
+            arguments=call.arguments,
+            result=_jsonable(result.result),
+            success=result.success,
+            error=result.error,
+            duration_ms=result.duration_ms,
+            run_id=self.run.pk,
+            user_id=self.run.created_by_id,
+        )
+
+    def tool_pre_approved(self, call: ToolCall) -> None:
+        from apps.runs.approvals import approval_record_pre_approved
+
+        approval_record_pre_approved(run=self.run, call=call)
 
     def final_answer(self, text: str) -> None:
         services.run_record_step(
@@ -94,7 +111,10 @@ class RunObserver:
             and now - self._cancel_checked_at >= settings.CONDUCTOR_CANCEL_POLL_SECONDS
         ):
             self._cancel_checked_at = now
-            self._cancelled = services.run_cancel_requested(str(self.run.pk))
+            try:
+                self._cancelled = services.run_cancel_requested(str(self.run.pk))
+            except DatabaseError:  # transient: the next poll asks again
+                logger.warning("could not check run %s for a cancel", self.run.pk, exc_info=True)
         return self._cancelled
 
 
@@ -122,12 +142,13 @@ def _history(run: Run) -> list[dict[str, Any]]:
     return conversation_history(conversation_id=run.conversation_id, limit=HISTORY_LIMIT)
 
 
-def _loop(run: Run, native: bool) -> Loop:
+def _loop(run: Run, native: bool, *, seconds_left: float) -> Loop:
     config = LoopConfig(
         model=run.model,
         fallbacks=list(run.agent.fallback_models),
         max_steps=run.max_steps,
-        deadline=time.monotonic() + run.timeout_seconds,
+        deadline=time.monotonic() + seconds_left,
+        pre_approved=frozenset(run.agent.pre_approved_tools),
         native_tools=native,
         max_cost_usd=run.max_cost_usd,
         max_tokens=run.max_tokens,
@@ -141,18 +162,63 @@ def _loop(run: Run, native: bool) -> Loop:
     )
 
 
-def execute(run: Run) -> Run:
-    """Runs the loop for a claimed run and finishes it, whatever happens."""
-    try:
-        native = supports_native_tools(run.model)
-        messages = build_messages(_system_prompt(run, not native), _history(run), run.input)
-        outcome = _loop(run, native).run(messages)
-    except Exception as exc:
-        logger.exception("run %s crashed", run.pk)
-        outcome = LoopOutcome("failed", error=f"internal error: {type(exc).__name__}: {exc}")
+def _conclude(run: Run, outcome: LoopOutcome, *, native: bool, elapsed: float) -> Run:
+    if outcome.status == "requires_approval":
+        checkpoint = {
+            "messages": outcome.messages,
+            "pending": [call_to_json(call) for call in outcome.pending],
+            "steps_used": outcome.steps_used,
+            "elapsed_seconds": elapsed,
+            "native_tools": native,
+        }
+        approval_request(run=run, call=outcome.pending[0], checkpoint=_jsonable(checkpoint))
+        run.refresh_from_db()
+        return run
     return services.run_finish(
         run=run, status=RunStatus(outcome.status), result=outcome.result, error=outcome.error
     )
+
+
+def _crashed(run: Run, exc: Exception) -> LoopOutcome:
+    logger.exception("run %s crashed", run.pk)
+    return LoopOutcome("failed", error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def execute(run: Run) -> Run:
+    """Runs the loop for a claimed run; finishes it, or leaves it waiting for approval."""
+    started = time.monotonic()
+    native = False
+    try:
+        native = supports_native_tools(run.model)
+        messages = build_messages(_system_prompt(run, not native), _history(run), run.input)
+        outcome = _loop(run, native, seconds_left=run.timeout_seconds).run(messages)
+    except Exception as exc:
+        outcome = _crashed(run, exc)
+    return _conclude(run, outcome, native=native, elapsed=time.monotonic() - started)
+
+
+def resume(run: Run, approval: Approval) -> Run:
+    """Continues a run from its checkpoint once its approval was decided (or expired)."""
+    checkpoint = run.checkpoint
+    native = bool(checkpoint.get("native_tools"))
+    elapsed_before = float(checkpoint.get("elapsed_seconds", 0))
+    started = time.monotonic()
+    decision = Decision(
+        approved=approval.status == ApprovalStatus.APPROVED,
+        reason=approval.reason or approval.status,
+    )
+    try:
+        loop = _loop(run, native, seconds_left=run.timeout_seconds - elapsed_before)
+        outcome = loop.resume(
+            checkpoint["messages"],
+            pending=[call_from_json(call) for call in checkpoint["pending"]],
+            decision=decision,
+            steps_used=int(checkpoint.get("steps_used", 0)),
+        )
+    except Exception as exc:
+        outcome = _crashed(run, exc)
+    elapsed = elapsed_before + time.monotonic() - started
+    return _conclude(run, outcome, native=native, elapsed=elapsed)
 
 
 @contextmanager
@@ -163,7 +229,10 @@ def heartbeat(run_id: str, every: float) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(every):
-                services.run_heartbeat(run_id)
+                try:
+                    services.run_heartbeat(run_id)
+                except Exception:  # one missed beat is not worth the thread
+                    logger.warning("heartbeat of run %s failed", run_id, exc_info=True)
         finally:
             connection.close()
 

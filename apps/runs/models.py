@@ -102,6 +102,12 @@ class Run(models.Model):
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     # The seq of the newest event: run_event_emit increments it under the row lock.
     last_event_seq = models.PositiveIntegerField(default=0, editable=False)
+    # Where the loop stopped to wait for an approval: messages, pending calls, steps used.
+    checkpoint = models.JSONField(default=dict, blank=True, editable=False)
+    parent_run = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
+    )
+    delegation_depth = models.PositiveSmallIntegerField(default=0)
 
     source = models.CharField(max_length=16, choices=RunSource.choices, default=RunSource.API)
     created_by = models.ForeignKey(
@@ -168,3 +174,41 @@ class RunEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq} {self.event}"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    PRE_APPROVED = "pre_approved"
+
+
+class Approval(models.Model):
+    """A tool call that waits for (or was spared) a human's decision."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="approvals")
+    tool = models.CharField(max_length=100)
+    arguments = models.JSONField(default=dict)
+    call_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING, db_index=True
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.tool} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ApprovalStatus.PENDING

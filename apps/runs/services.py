@@ -167,8 +167,19 @@ def _enqueue(run_id: str) -> None:
 
 
 @transaction.atomic
-def run_start(*, request: RunRequest, actor: Actor, source: str = RunSource.API) -> Run:
-    """Validates, creates the run as queued, emits run.queued and enqueues it on commit."""
+def run_start(
+    *,
+    request: RunRequest,
+    actor: Actor,
+    source: str = RunSource.API,
+    parent_run: Run | None = None,
+    enqueue: bool = True,
+) -> Run:
+    """Validates, creates the run as queued, emits run.queued and enqueues it on commit.
+
+    ``enqueue=False`` leaves the run for the caller to execute (a delegation runs
+    its child inline, in the worker that is already executing the parent).
+    """
     _validate_input(request)
     conversation, screenplay = _resolve_places(request)
     agent = request.agent
@@ -187,10 +198,13 @@ def run_start(*, request: RunRequest, actor: Actor, source: str = RunSource.API)
         max_tokens=request.max_tokens,
         source=source,
         created_by=_user_or_none(actor),
+        parent_run=parent_run,
+        delegation_depth=parent_run.delegation_depth + 1 if parent_run else 0,
     )
     run_event_emit(run, events.RUN_QUEUED, {"agent": agent.slug, "model": run.model})
-    run_id = str(run.pk)
-    transaction.on_commit(lambda: _enqueue(run_id))
+    if enqueue:
+        run_id = str(run.pk)
+        transaction.on_commit(lambda: _enqueue(run_id))
     return run
 
 
@@ -229,6 +243,10 @@ def run_cancel(*, run: Run, actor: Actor) -> Run:
     now = timezone.now()
     if Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(cancel_requested_at=now):
         return run_finish(run=run, status=RunStatus.CANCELLED, error="Cancelled before it started.")
+    # A run waiting for approval has no loop to notice a request: end it here.
+    waiting = Run.objects.filter(pk=run.pk, status=RunStatus.REQUIRES_APPROVAL)
+    if waiting.update(cancel_requested_at=now):
+        return run_finish(run=run, status=RunStatus.CANCELLED, error="Cancelled while waiting.")
     requested = Run.objects.filter(pk=run.pk).exclude(status__in=TERMINAL_STATUSES)
     if not requested.update(cancel_requested_at=now):
         raise RunNotCancellable(details={"status": Run.objects.get(pk=run.pk).status})

@@ -21,6 +21,11 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+PROVIDER_TIMEOUT_GRACE_SECONDS = 2.0
+# A provider error this close to the run's deadline is the deadline's doing.
+DEADLINE_MARGIN_SECONDS = 0.5
+
+
 class LLMCancelled(Exception):
     pass
 
@@ -183,7 +188,9 @@ def _complete_one(call: LLMCall, control: CallControl) -> LLMReply:
         "messages": call.messages,
         "stream": True,
         "stream_options": {"include_usage": True},
-        "timeout": max(0.1, control.remaining()),
+        # The run's own deadline (checked while waiting) decides; the provider's
+        # timeout only backs it up, so that a timeout reads as the run's, not the provider's.
+        "timeout": max(0.1, control.remaining()) + PROVIDER_TIMEOUT_GRACE_SECONDS,
         "num_retries": call.num_retries,
     }
     if call.tools:
@@ -218,7 +225,7 @@ def complete(call: LLMCall, *, fallbacks: list[str], control: CallControl) -> LL
         except (LLMCancelled, LLMTimedOut):
             raise
         except Exception as exc:
-            if control.remaining() <= 0:
+            if control.remaining() <= DEADLINE_MARGIN_SECONDS:
                 raise LLMTimedOut() from exc
             if not _is_provider_error(exc):
                 raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -35,13 +35,27 @@ class LoopConfig:
     max_tokens: int | None = None
     num_retries: int = 2
     poll_seconds: float = 0.25
+    pre_approved: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class LoopOutcome:
-    status: str  # succeeded | failed | cancelled | timed_out
+    status: str  # succeeded | failed | cancelled | timed_out | requires_approval
     result: str = ""
     error: str = ""
+    # requires_approval: the calls still to make (the first waits for a human)
+    # and the conversation so far, from which the loop resumes.
+    pending: list[ToolCall] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    steps_used: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A human's answer to the approval the loop paused on."""
+
+    approved: bool
+    reason: str = ""
 
 
 class LoopObserver(Protocol):
@@ -51,6 +65,7 @@ class LoopObserver(Protocol):
     def llm_completed(self, reply: LLMReply) -> None: ...
     def tool_called(self, call: ToolCall) -> None: ...
     def tool_result(self, call: ToolCall, result: ToolResult) -> None: ...
+    def tool_pre_approved(self, call: ToolCall) -> None: ...
     def final_answer(self, text: str) -> None: ...
     def should_cancel(self) -> bool: ...
 
@@ -82,15 +97,41 @@ class Loop:
         self.context = context
         self.observer = observer
         self.usage = _Usage()
+        self.steps_used = 0
 
-    def run(self, messages: list[dict[str, Any]]) -> LoopOutcome:
-        for _ in range(self.config.max_steps):
-            outcome = self._limits_reached() or self._step(messages)
+    def run(self, messages: list[dict[str, Any]], *, steps_used: int = 0) -> LoopOutcome:
+        self.steps_used = steps_used
+        while self.steps_used < self.config.max_steps:
+            outcome = self._limits_reached()
+            if outcome is None:
+                self.steps_used += 1
+                outcome = self._step(messages)
             if outcome is not None:
                 return outcome
         return LoopOutcome(
             "failed", error=f"reached max_steps ({self.config.max_steps}) without a final answer"
         )
+
+    def resume(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        pending: list[ToolCall],
+        decision: Decision,
+        steps_used: int,
+    ) -> LoopOutcome:
+        """Continues a loop that paused for approval of ``pending[0]``."""
+        self.steps_used = steps_used
+        first, rest = pending[0], pending[1:]
+        if decision.approved:
+            result = self._execute(first)
+        else:
+            result = ToolResult(
+                success=False, error=f"The call was not approved: {decision.reason}"
+            )
+        self.observer.tool_result(first, result)
+        self._observe(first, result, messages)
+        return self._calls(rest, messages) or self.run(messages, steps_used=self.steps_used)
 
     def _limits_reached(self) -> LoopOutcome | None:
         if self.observer.should_cancel():
@@ -149,16 +190,45 @@ class Loop:
         self.observer.final_answer(text)
         return LoopOutcome("succeeded", result=text)
 
-    def _use_tool(self, call: ToolCall) -> ToolResult:
-        self.observer.tool_called(call)
+    def _execute(self, call: ToolCall) -> ToolResult:
         if call.name not in self.tools:
-            result = ToolResult(success=False, error=f"Tool {call.name!r} is not available.")
-        elif call.arguments is None:
-            result = ToolResult(success=False, error="The arguments were not a JSON object.")
+            return ToolResult(success=False, error=f"Tool {call.name!r} is not available.")
+        if call.arguments is None:
+            return ToolResult(success=False, error="The arguments were not a JSON object.")
+        return execute_tool(self.registry, call.name, call.arguments, self.context)
+
+    def _needs_approval(self, call: ToolCall) -> bool:
+        tool = self.tools.get(call.name)
+        if tool is None or not tool.requires_approval or call.arguments is None:
+            return False
+        if call.name in self.config.pre_approved:
+            self.observer.tool_pre_approved(call)
+            return False
+        return True
+
+    def _observe(self, call: ToolCall, result: ToolResult, messages: list[dict[str, Any]]) -> None:
+        if self.config.native_tools:
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": observation(result)}
+            )
         else:
-            result = execute_tool(self.registry, call.name, call.arguments, self.context)
-        self.observer.tool_result(call, result)
-        return result
+            messages.append({"role": "user", "content": f"Observation: {observation(result)}"})
+
+    def _calls(self, calls: list[ToolCall], messages: list[dict[str, Any]]) -> LoopOutcome | None:
+        """Makes the calls in order; pauses at the first one that needs a human's approval."""
+        for position, call in enumerate(calls):
+            self.observer.tool_called(call)
+            if self._needs_approval(call):
+                return LoopOutcome(
+                    "requires_approval",
+                    pending=calls[position:],
+                    messages=messages,
+                    steps_used=self.steps_used,
+                )
+            result = self._execute(call)
+            self.observer.tool_result(call, result)
+            self._observe(call, result, messages)
+        return None
 
     def _native(self, reply: LLMReply, messages: list[dict[str, Any]]) -> LoopOutcome | None:
         if not reply.tool_calls:
@@ -177,12 +247,7 @@ class Loop:
                 ],
             }
         )
-        for call in reply.tool_calls:
-            result = self._use_tool(call)
-            messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": observation(result)}
-            )
-        return None
+        return self._calls(reply.tool_calls, messages)
 
     def _json(self, reply: LLMReply, messages: list[dict[str, Any]]) -> LoopOutcome | None:
         messages.append({"role": "assistant", "content": reply.content})
@@ -197,6 +262,4 @@ class Loop:
             return self._finish(parsed.final_answer)
         call_id = f"json-{len(messages)}"
         call = ToolCall(call_id, parsed.tool or "", parsed.arguments, json.dumps(parsed.arguments))
-        result = self._use_tool(call)
-        messages.append({"role": "user", "content": f"Observation: {observation(result)}"})
-        return None
+        return self._calls([call], messages)

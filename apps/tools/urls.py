@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.tools.api import ToolListView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("tools/", ToolListView.as_view(), name="tool-list"),
+]

@@ -4,7 +4,14 @@ from typing import Any
 
 import pytest
 
-from apps.runtime.tools import BaseTool, ToolContext, ToolDefinition, ToolResult, registry
+from apps.runtime.tools import (
+    BaseTool,
+    ToolCategory,
+    ToolContext,
+    ToolDefinition,
+    ToolResult,
+    registry,
+)
 from conductor_site.celery import app as celery_app
 from tests.factories import AgentFactory, ScreenplayFactory
 
@@ -31,7 +38,7 @@ class EchoTool(BaseTool):
 def echo_tool():
     registry.register(EchoTool())
     yield
-    registry._tools.pop("echo", None)
+    registry.unregister("echo")
 
 
 @pytest.fixture
@@ -77,3 +84,56 @@ def every_event_log_is_gapless(request):
         logs.setdefault(str(run_id), []).append(seq)
     for run_id, seqs in logs.items():
         assert seqs == list(range(1, len(seqs) + 1)), f"run {run_id} has event seqs {seqs}"
+
+
+# --- Approvals: a tool that needs a human -----------------------------------
+
+CALLS: list[dict[str, Any]] = []
+
+
+class DangerousTool(BaseTool):
+    definition = ToolDefinition(
+        name="dangerous",
+        description="Does something a human must approve.",
+        parameters={"type": "object", "properties": {"target": {"type": "string"}}},
+        category=ToolCategory.SYSTEM,
+        requires_approval=True,
+    )
+
+    async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
+        CALLS.append(arguments)
+        return ToolResult(success=True, result={"done": arguments.get("target")})
+
+
+@pytest.fixture
+def dangerous_tool():
+    CALLS.clear()
+    registry.register(DangerousTool())
+    yield
+    registry.unregister("dangerous")
+
+
+@pytest.fixture
+def careful_agent(native_agent, dangerous_tool):
+    native_agent.tools = ["dangerous"]
+    native_agent.save()
+    return native_agent
+
+
+@pytest.fixture
+def paused(viewer_client, careful_agent, fake_llm):
+    from tests.fakes import llm_server as llm
+    from tests.runs.helpers import finished, start
+
+    fake_llm.script(llm.tool_call("dangerous", {"target": "prod"}), llm.text("Finished."))
+    run = start(viewer_client, "native")
+    return finished(viewer_client, run["id"])
+
+
+def decide(client, run: dict, decision: str, reason: str = "checked"):
+    approval_id = run["approvals"][0]["id"]
+    return client.post(
+        f"/api/runs/{run['id']}/approvals/{approval_id}/",
+        {"decision": decision, "reason": reason},
+        format="json",
+    )

@@ -41,3 +41,29 @@ def test_a_real_worker_executes_a_run_sent_through_redis(
     assert run.result == "Done by the worker."
     assert without_deltas(event_names(run_id))[:2] == ["run.queued", "run.started"]
     assert_gapless(run_id)
+
+
+def test_a_run_waiting_for_approval_holds_no_worker(
+    viewer_client, careful_agent, fake_llm, redis_worker
+):
+    # One solo worker: if the paused run held it, the second run could never finish.
+    fake_llm.script(llm.tool_call("dangerous", {"target": "prod"}), llm.text("Second run done."))
+
+    waiting = start(viewer_client, "native")["id"]
+    wait_until(lambda: Run.objects.get(pk=waiting).status == RunStatus.REQUIRES_APPROVAL)
+    careful_agent.tools = []
+    careful_agent.save()
+    other = start(viewer_client, "native", input="something else")["id"]
+    wait_until(lambda: Run.objects.get(pk=other).is_finished)
+
+    assert Run.objects.get(pk=other).status == RunStatus.SUCCEEDED
+    assert Run.objects.get(pk=waiting).status == RunStatus.REQUIRES_APPROVAL
+
+
+def wait_until(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")

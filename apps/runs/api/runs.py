@@ -1,23 +1,27 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.agents.models import Agent
-from apps.runs import selectors, services
+from apps.runs import approvals, selectors, services
 from apps.runs.api.serializers import (
     AgentRunCreateSerializer,
+    ApprovalDecisionSerializer,
+    ApprovalSerializer,
     RunCreateSerializer,
     RunDetailSerializer,
     RunSerializer,
 )
-from apps.runs.models import Run, RunSource, RunStatus, RunStep
+from apps.runs.models import Approval, Run, RunSource, RunStatus, RunStep
 
 
 class RunFilter(filters.FilterSet):
@@ -56,7 +60,10 @@ class RunViewSet(
         runs = selectors.runs_visible_to(self.request.user)
         if self.action == "retrieve":
             steps = RunStep.objects.order_by("index")
-            runs = runs.prefetch_related(Prefetch("steps", queryset=steps))
+            approvals = Approval.objects.select_related("resolved_by").order_by("requested_at")
+            runs = runs.prefetch_related(
+                Prefetch("steps", queryset=steps), Prefetch("approvals", queryset=approvals)
+            )
         return runs
 
     def get_serializer_class(self) -> type:
@@ -75,6 +82,25 @@ class RunViewSet(
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         run = services.run_cancel(run=self.get_object(), actor=request.user)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ApprovalDecisionSerializer, responses=ApprovalSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"approvals/(?P<approval_id>[0-9a-fA-F-]{36})",
+    )
+    def approvals(self, request: Request, pk: str | None = None, approval_id: str = "") -> Response:
+        """Approve or deny a pending tool call (staff only); the run then resumes."""
+        run = self.get_object()
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can approve or deny tool calls.")
+        approval = get_object_or_404(Approval, pk=approval_id, run=run)
+        decision = ApprovalDecisionSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        approval = approvals.approval_resolve(
+            approval=approval, actor=request.user, **decision.validated_data
+        )
+        return Response(ApprovalSerializer(approval).data)
 
 
 class AgentRunSerializerMixin:

@@ -8,7 +8,8 @@ from apps.agents.models import MODEL_STRING_RE, Agent
 from apps.conversations.selectors import conversations_visible_to
 from apps.core.serializers import StrictCharField
 from apps.instances.models import AgentInstance
-from apps.runs.models import ContextMode, Run, RunStep
+from apps.runs.approvals import DECISIONS
+from apps.runs.models import Approval, ContextMode, Run, RunStep
 from apps.runs.services import INPUT_MAX_CHARS, RunRequest
 from apps.runtime.providers import DEMO_MODEL
 from apps.screenplays.models import Screenplay
@@ -144,9 +145,27 @@ class RunSerializer(serializers.ModelSerializer):
         return f"/api/runs/{run.pk}/events/"
 
 
+class ApprovalSerializer(serializers.ModelSerializer):
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Approval
+        fields = [
+            "id", "tool", "arguments", "status", "requested_at", "expires_at", "resolved_at",
+            "resolved_by", "reason",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ApprovalDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=sorted(DECISIONS))
+    reason = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
 class RunDetailSerializer(RunSerializer):
     steps = RunStepSerializer(many=True, read_only=True)
+    approvals = ApprovalSerializer(many=True, read_only=True)
 
     class Meta(RunSerializer.Meta):
-        fields = [*RunSerializer.Meta.fields, "steps"]
+        fields = [*RunSerializer.Meta.fields, "steps", "approvals"]
         read_only_fields = fields
