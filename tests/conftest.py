@@ -18,6 +18,16 @@ SERVICE_CHECKS = {
 }
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # LLM calls abandoned by cancel/timeout tests end on helper threads once the fake
+    # server has gone; let them finish before the interpreter tears down their modules.
+    import sys
+
+    llm = sys.modules.get("apps.runtime.llm")
+    if llm is not None:
+        llm.wait_for_abandoned_calls(timeout=30)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker, check in SERVICE_CHECKS.items():
         if item.get_closest_marker(marker) is None:

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -87,6 +88,19 @@ def supports_native_tools(model: str) -> bool:
         return False
 
 
+# Calls abandoned on cancel or deadline finish on their helper thread; kept here so
+# that a process about to exit can wait for them instead of tearing them down mid-call.
+_pump_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def wait_for_abandoned_calls(timeout: float) -> int:
+    """Joins helper threads of abandoned calls; returns how many are still running."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_pump_threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return sum(thread.is_alive() for thread in list(_pump_threads))
+
+
 class _Failure:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
@@ -113,7 +127,9 @@ def _pumped(
         except BaseException as exc:  # handed to the caller's thread
             items.put(_Failure(exc))
 
-    threading.Thread(target=pump, name="llm-stream", daemon=True).start()
+    thread = threading.Thread(target=pump, name="llm-stream", daemon=True)
+    _pump_threads.add(thread)
+    thread.start()
     while True:
         try:
             item = items.get(timeout=poll_seconds)

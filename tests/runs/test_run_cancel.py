@@ -94,8 +94,15 @@ def test_a_cancel_between_steps_stops_before_the_next_model_call(
 
     execute_run(run_id)
 
-    assert Run.objects.get(pk=run_id).status == RunStatus.CANCELLED
-    assert len(fake_llm.requests) == 1
+    run = Run.objects.get(pk=run_id)
+    assert run.status == RunStatus.CANCELLED, run.error
+    # No model step after the cancel: the second scripted reply is never used.
+    assert list(run.steps.values_list("kind", flat=True)) == [
+        "llm_call",
+        "tool_call",
+        "tool_result",
+    ]
+    assert "never asked" not in run.result
 
 
 @pytest.mark.usefixtures("eager_celery")

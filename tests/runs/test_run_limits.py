@@ -70,7 +70,11 @@ def test_a_provider_error_falls_back_to_the_next_model(viewer_client, native_age
 
     assert run["status"] == "succeeded", run
     assert run["result"] == "answered by the backup"
-    assert [request["model"] for request in fake_llm.requests] == ["gpt-4o-mini", "backup-model"]
+    assert fake_llm.requests[0]["model"] == "gpt-4o-mini"
+    assert fake_llm.requests[-1]["model"] == "backup-model"
+    assert [step["payload"]["model"] for step in run["steps"] if step["kind"] == "llm_call"] == [
+        "openai/backup-model"
+    ]
 
 
 def test_when_every_model_fails_the_run_fails_with_the_providers_message(
