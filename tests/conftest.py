@@ -62,6 +62,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _no_stray_llm_calls(settings):
+    """No LLM call outlives its test.
+
+    A cancel or timeout abandons an in-flight call on a helper thread. Were it to
+    retry after its fake server stopped, the retry could reach the next test's fake
+    server (the OS reuses the port) and take that test's scripted reply. So tests
+    retry only when they ask to, and each test waits for its abandoned calls.
+    """
+    settings.CONDUCTOR_LLM_NUM_RETRIES = 0
+    yield
+    import sys
+
+    llm = sys.modules.get("apps.runtime.llm")
+    if llm is not None:
+        llm.wait_for_abandoned_calls(timeout=15)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Every user fixture hashes a password; PBKDF2 made that most of a test's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
