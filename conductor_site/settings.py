@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "apps.runtime",
     "apps.runs",
     "apps.tools",
-    "apps.streams",
 ]
 
 MIDDLEWARE = [
@@ -364,7 +363,6 @@ CONDUCTOR_DEMO_MODEL = env_str("CONDUCTOR_DEMO_MODEL")
 # Empty: the first configured provider's model, or the offline demo model without any key.
 CONDUCTOR_DEFAULT_MODEL = env_str("CONDUCTOR_DEFAULT_MODEL")
 # The agent the seed-gateway routes (/execute, /api/v1/stream-execute) run without agent_id.
-CONDUCTOR_COMPAT_DEFAULT_AGENT = env_str("CONDUCTOR_COMPAT_DEFAULT_AGENT") or "assistant"
 # The model catalog (GET /api/models/). Each id is in litellm's price map (checked by a test).
 CONDUCTOR_PREFERRED_MODELS = env_list(
     "CONDUCTOR_PREFERRED_MODELS",

@@ -32,7 +32,6 @@ from apps.runs.models import (
     Severity,
 )
 from apps.screenplays.models import Screenplay
-from apps.streams.broadcast import broadcast_tool_summary
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,6 @@ def _publish(envelope: dict[str, Any]) -> None:
     except Exception:
         # The log is the source of truth: streams replay what live delivery missed.
         logger.warning("could not publish %s for run %s", envelope["event"], envelope["run_id"])
-    broadcast_tool_summary(envelope)
 
 
 def run_event_emit(run: Run, event: str, data: dict[str, Any] | None = None) -> RunEvent:
