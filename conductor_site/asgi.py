@@ -10,11 +10,18 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.core.websocket import websocket_stack  # noqa: E402
+from apps.mcp.http import McpApp, McpMount  # noqa: E402
 from conductor_site.routing import websocket_urlpatterns  # noqa: E402
+
+# The MCP server's streamable HTTP endpoint (/mcp/) bypasses Django: the SDK serves it.
+mcp_app = McpApp()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": McpMount(django_asgi_app, mcp_app),
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
+        # Only the MCP endpoint has anything to start; daphne sends no lifespan events,
+        # so there the endpoint starts on its first request instead.
+        "lifespan": mcp_app,
     }
 )

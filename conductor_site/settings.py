@@ -8,6 +8,7 @@ Production sets ``DJANGO_DEBUG=false`` and must then provide a secret key.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ INSTALLED_APPS = [
     "apps.runtime",
     "apps.runs",
     "apps.tools",
+    "apps.streams",
+    "apps.archive",
+    "apps.mcp",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +176,31 @@ def _sql_tool_database(default: dict[str, Any]) -> dict[str, Any]:
 
 
 DATABASES["sql_tool"] = _sql_tool_database(DATABASES["default"])
+
+_DATABASE_ALIAS_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _extra_databases(entries: list[str], reserved: set[str]) -> dict[str, dict[str, Any]]:
+    """``alias=url`` entries of CONDUCTOR_EXTRA_DATABASES, e.g. the target of archive_migrate."""
+    variable = "CONDUCTOR_EXTRA_DATABASES"
+    databases: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        alias, _, url = (part.strip() for part in entry.partition("="))
+        if not _DATABASE_ALIAS_RE.fullmatch(alias) or not url:
+            raise ImproperlyConfigured(
+                f"{variable} entries are alias=url (alias: letters, digits, _), got {entry!r}"
+            )
+        if alias in reserved:
+            raise ImproperlyConfigured(f"{variable} cannot redefine the {alias!r} database alias")
+        if alias in databases:
+            raise ImproperlyConfigured(f"{variable} names the database alias {alias!r} twice")
+        databases[alias] = _database_from_url(url, f"{variable} ({alias})")
+    return databases
+
+
+# More database aliases, as comma-separated alias=url pairs. archive_migrate copies agents,
+# personas and screenplays between any two of them (e.g. from SQLite to PostgreSQL).
+DATABASES.update(_extra_databases(env_list("CONDUCTOR_EXTRA_DATABASES", []), set(DATABASES)))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -355,6 +384,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Where archive_write puts backups (and archive_read finds them); nothing outside it is read
+# or written. Empty: <CONDUCTOR_DATA_DIR>/backups. A relative path is taken from the project.
+_BACKUP_DIR = env_str("CONDUCTOR_BACKUP_DIR")
+CONDUCTOR_BACKUP_DIR = (BASE_DIR / _BACKUP_DIR).resolve() if _BACKUP_DIR else None
+
 # Without workers runs wait in the queue; a deployment may declare them required.
 CONDUCTOR_HEALTH_REQUIRE_WORKERS = env_bool("CONDUCTOR_HEALTH_REQUIRE_WORKERS", default=False)
 CONDUCTOR_DEMO_USERNAME = env_str("CONDUCTOR_DEMO_USERNAME") or "demo"
@@ -362,7 +396,11 @@ CONDUCTOR_DEMO_USERNAME = env_str("CONDUCTOR_DEMO_USERNAME") or "demo"
 CONDUCTOR_DEMO_MODEL = env_str("CONDUCTOR_DEMO_MODEL")
 # Empty: the first configured provider's model, or the offline demo model without any key.
 CONDUCTOR_DEFAULT_MODEL = env_str("CONDUCTOR_DEFAULT_MODEL")
+# Live streams: an idle SSE stream sends a ": keepalive" comment, and re-reads the run's
+# log for anything the channel layer did not deliver, this often.
+CONDUCTOR_SSE_KEEPALIVE_SECONDS = env_float("CONDUCTOR_SSE_KEEPALIVE_SECONDS", 15.0, minimum=0.01)
 # The agent the seed-gateway routes (/execute, /api/v1/stream-execute) run without agent_id.
+CONDUCTOR_COMPAT_DEFAULT_AGENT = env_str("CONDUCTOR_COMPAT_DEFAULT_AGENT") or "assistant"
 # The model catalog (GET /api/models/). Each id is in litellm's price map (checked by a test).
 CONDUCTOR_PREFERRED_MODELS = env_list(
     "CONDUCTOR_PREFERRED_MODELS",
@@ -380,6 +418,26 @@ CONDUCTOR_PREFERRED_MODELS = env_list(
         "mistral/mistral-small-latest",
     ],
 )
+
+
+# --- MCP server (apps.mcp) ---------------------------------------------------
+
+# The user a stdio MCP server acts as (`manage.py mcp_server --user` wins). Over HTTP
+# every request acts as the user of its bearer token instead.
+CONDUCTOR_MCP_USER = env_str("CONDUCTOR_MCP_USER")
+# Host header values the MCP endpoint answers (DNS-rebinding protection), each on any port.
+CONDUCTOR_MCP_ALLOWED_HOSTS = env_list("CONDUCTOR_MCP_ALLOWED_HOSTS", ALLOWED_HOSTS)
+# The execute tools' default `timeout`: the run's wall-clock limit and how long a call waits.
+CONDUCTOR_MCP_RUN_TIMEOUT_SECONDS = env_int("CONDUCTOR_MCP_RUN_TIMEOUT_SECONDS", 300, minimum=1)
+# The working directory of MCP runs that name none and have no screenplay to take it from.
+CONDUCTOR_MCP_DEFAULT_CWD = env_str("CONDUCTOR_MCP_DEFAULT_CWD")
+if CONDUCTOR_MCP_DEFAULT_CWD and not CONDUCTOR_MCP_DEFAULT_CWD.startswith("/"):
+    raise ImproperlyConfigured(
+        f"CONDUCTOR_MCP_DEFAULT_CWD must be an absolute path, got {CONDUCTOR_MCP_DEFAULT_CWD!r}"
+    )
+# True: the MCP server executes its runs itself, on a thread, as `POST /execute` does; it
+# needs no worker. False: runs go to the Celery workers and the MCP server waits for them.
+CONDUCTOR_MCP_RUN_INLINE = env_bool("CONDUCTOR_MCP_RUN_INLINE", default=True)
 
 
 # --- Production hardening --------------------------------------------------

@@ -20,6 +20,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("health", core_views.health, name="health"),
+    path("", include("apps.streams.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
 ]

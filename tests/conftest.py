@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.fakes.fixtures import fake_llm  # noqa: F401 - the scripted LLM server fixture
 from tests.services import (
+    browser_missing_reason,
     postgres_url,
     redis_url,
     services_required,
@@ -15,6 +17,7 @@ from tests.services import (
 SERVICE_CHECKS = {
     "redis": lambda: unreachable_reason(redis_url(), 6379),
     "postgres": lambda: unreachable_reason(postgres_url(), 5432),
+    "browser": browser_missing_reason,
 }
 
 
@@ -126,6 +129,14 @@ def editor(db):
 def editor_client(editor) -> APIClient:
     client = APIClient()
     client.force_authenticate(editor)
+    return client
+
+
+@pytest.fixture
+def editor_admin(editor) -> Client:
+    """A browser session in the admin as an editor (pytest-django's admin_client: a superuser)."""
+    client = Client()
+    client.force_login(editor)
     return client
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from urllib.parse import urlsplit
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Debian's chromium: `playwright install` needs a download, CI installs it with apt.
+CHROMIUM = "/usr/bin/chromium"
 
 
 def services_required() -> bool:
@@ -31,6 +34,14 @@ def unreachable_reason(url: str, default_port: int) -> str | None:
             return None
     except OSError as exc:
         return f"{parts.scheme} at {host}:{port} is unreachable ({exc})"
+
+
+def browser_missing_reason() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
 
 
 def free_port() -> int:

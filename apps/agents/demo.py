@@ -60,6 +60,12 @@ AGENTS: list[dict[str, Any]] = [
 ]
 
 
+def demo_model() -> str:
+    """The model of agents Conductor ships (demo team, template sets): CONDUCTOR_DEMO_MODEL,
+    else the default model."""
+    return settings.CONDUCTOR_DEMO_MODEL or default_model()
+
+
 def _persona(name: str) -> Persona:
     existing = Persona.objects.filter(name=name).first()
     if existing is not None:
@@ -84,7 +90,7 @@ def _screenplay() -> None:
 @transaction.atomic
 def seed_demo_team() -> None:
     _screenplay()
-    model = settings.CONDUCTOR_DEMO_MODEL or default_model()
+    model = demo_model()
     for spec in AGENTS:
         if Agent.objects.filter(slug=spec["slug"]).exists():
             continue

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from apps.agents.models import Agent
 from apps.conversations.models import Conversation, Message
 from apps.core.types import Actor
 from apps.instances.models import AgentInstance
@@ -86,3 +87,36 @@ def conversation_history(*, conversation_id: int, limit: int) -> list[dict[str, 
         }
         for message in reversed(list(newest))
     ]
+
+
+def conversations_dedicated_to(
+    *, agent: Agent, conversations: QuerySet[Conversation]
+) -> QuerySet[Conversation]:
+    """The conversations in which ``agent`` is the only agent taking part.
+
+    That is: an alive instance of it takes part or is the active agent, and no alive
+    instance of another agent takes part or is the active agent.
+    """
+    own = AgentInstance.objects.filter(conversation=OuterRef("pk"), agent=agent)
+    others = AgentInstance.objects.filter(conversation=OuterRef("pk")).exclude(agent=agent)
+    other_active = AgentInstance.all_objects.filter(pk=OuterRef("active_agent_id")).exclude(
+        agent=agent
+    )
+    return (
+        conversations.filter(Q(Exists(own)) | Q(active_agent__agent=agent))
+        .exclude(Exists(others))
+        .exclude(Exists(other_active))
+    )
+
+
+def agent_history_messages(
+    *, agent: Agent, conversations: QuerySet[Conversation]
+) -> QuerySet[Message]:
+    """The alive messages of ``conversations`` that make up ``agent``'s history.
+
+    See ``conversation_messages_clear_for_agent`` for what that means.
+    """
+    dedicated = conversations_dedicated_to(agent=agent, conversations=conversations)
+    return Message.objects.filter(conversation__in=conversations).filter(
+        Q(agent=agent) | Q(run__agent=agent) | Q(conversation__in=dedicated)
+    )

@@ -9,7 +9,9 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
+from rest_framework.exceptions import PermissionDenied
 
+from apps.agents.models import Agent
 from apps.conversations.exceptions import (
     ConversationNotDeleted,
     ForeignInstance,
@@ -18,8 +20,12 @@ from apps.conversations.exceptions import (
     InvalidUpload,
 )
 from apps.conversations.models import Conversation, Message
-from apps.conversations.selectors import conversations_visible_to, thread_root_id
-from apps.core.soft_delete import restore_tree, soft_delete_tree
+from apps.conversations.selectors import (
+    agent_history_messages,
+    conversations_visible_to,
+    thread_root_id,
+)
+from apps.core.soft_delete import restore_tree, soft_delete_many, soft_delete_tree
 from apps.core.types import Actor
 from apps.core.validators import validate_no_control_characters
 from apps.instances.models import AgentInstance
@@ -232,3 +238,41 @@ def message_restore(*, message: Message, actor: Actor) -> Message:
 
 def message_hard_delete(*, message: Message, actor: Actor) -> None:
     message.delete()
+
+
+def conversation_messages_clear(*, conversation: Conversation, actor: Actor) -> int:
+    """Soft-deletes every alive message of a conversation the actor owns (staff: any).
+
+    One batch, as ``conversation_messages_clear_for_agent``; returns how many.
+    """
+    if not conversations_visible_to(actor).filter(pk=conversation.pk).exists():
+        raise PermissionDenied("Only the conversation's owner or staff may clear it.")
+    pks = list(Message.objects.filter(conversation=conversation).values_list("pk", flat=True))
+    return soft_delete_many(Message, pks, reason=f"conversation {conversation.pk} cleared")
+
+
+@transaction.atomic
+def conversation_messages_clear_for_agent(*, agent: Agent, actor: Actor) -> int:
+    """Soft-deletes ``agent``'s history in the conversations ``actor`` owns (staff: all).
+
+    The history is what a contextual run of the agent reads back. A message is part
+    of it when it is alive and either
+
+    - the agent wrote it (``message.agent``), or it belongs to a run of the agent
+      (``message.run.agent``: the prompt the run answered and its answer), wherever
+      it is; or
+    - it is in a conversation dedicated to the agent: one whose participants and
+      active agent are instances of this agent only (see
+      ``selectors.conversations_dedicated_to``). There everything goes, the user's
+      messages included.
+
+    In a conversation shared with other agents, their messages and the user's stay:
+    they are the other agents' history too. The messages are deleted as one batch,
+    so restoring any of them (``message_restore``) brings back the whole clear.
+    Returns how many messages were deleted.
+    """
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied("Sign in to clear an agent's history.")
+    messages = agent_history_messages(agent=agent, conversations=conversations_visible_to(actor))
+    pks = list(messages.values_list("pk", flat=True))
+    return soft_delete_many(Message, pks, reason=f"history of agent {agent.slug} cleared")

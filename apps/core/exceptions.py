@@ -45,6 +45,11 @@ class ServiceUnavailable(ConductorError):
     default_message = "A backing service is unavailable."
 
 
+class InvalidRuntimeConfig(ConductorError):
+    code = "invalid_runtime_config"
+    default_message = "The runtime configuration is invalid."
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 

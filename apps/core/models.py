@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from apps.core.validators import validate_no_control_characters
 
 
 class TimeStampedModel(models.Model):
@@ -65,3 +68,53 @@ class SoftDeleteModel(models.Model):
         self.deleted_at = None
         self.deletion_batch = None
         self.deletion_reason = ""
+
+
+class Environment(models.TextChoices):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+RUNTIME_CONFIG_PK = 1
+PROJECT_MAX_LENGTH = 100
+
+
+class RuntimeConfig(models.Model):
+    """Non-secret settings changed at run time (by staff, the admin or an MCP client).
+
+    A single row (primary key 1); read and write it through ``apps.core.runtime_config``.
+    Secrets never live here: provider keys stay in the environment.
+    """
+
+    environment = models.CharField(
+        max_length=16, choices=Environment.choices, default=Environment.DEVELOPMENT
+    )
+    project = models.CharField(
+        max_length=PROJECT_MAX_LENGTH,
+        blank=True,
+        validators=[validate_no_control_characters],
+        help_text="A short name for this deployment's project.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "runtime configuration"
+        verbose_name_plural = "runtime configuration"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=RUNTIME_CONFIG_PK), name="runtime_config_single_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        project = f" ({self.project})" if self.project else ""
+        return f"{self.get_environment_display()}{project}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict
@@ -64,42 +64,65 @@ def describe(obj: SoftDeleteModel) -> str:
     return f"{obj._meta.verbose_name} {obj.pk} deleted"
 
 
-def _mark(model: SoftDeletable, pks: list[int], batch: uuid.UUID, reason: str) -> list[int]:
-    alive = model.all_objects.filter(pk__in=pks, is_deleted=False)
+def _mark(
+    model: SoftDeletable, pks: list[int], batch: uuid.UUID, reason: str, using: str
+) -> list[int]:
+    alive = model.all_objects.using(using).filter(pk__in=pks, is_deleted=False)
     marked = list(alive.values_list("pk", flat=True))
-    model.all_objects.filter(pk__in=marked).update(
+    model.all_objects.using(using).filter(pk__in=marked).update(
         is_deleted=True, deleted_at=timezone.now(), deletion_batch=batch, deletion_reason=reason
     )
     return marked
 
 
-def _cascade(model: SoftDeletable, pks: list[int], batch: uuid.UUID, reason: str) -> None:
+def _cascade(
+    model: SoftDeletable, pks: list[int], batch: uuid.UUID, reason: str, using: str
+) -> None:
     for child, field_name in cascade_children(model):
-        child_pks = list(
-            child.all_objects.filter(**{f"{field_name}__in": pks}, is_deleted=False).values_list(
-                "pk", flat=True
-            )
+        children = child.all_objects.using(using).filter(
+            **{f"{field_name}__in": pks}, is_deleted=False
         )
+        child_pks = list(children.values_list("pk", flat=True))
         if child_pks:
-            _cascade(child, _mark(child, child_pks, batch, reason), batch, reason)
+            _cascade(child, _mark(child, child_pks, batch, reason, using), batch, reason, using)
 
 
-@transaction.atomic
+def _database(obj: SoftDeleteModel) -> str:
+    return obj._state.db or DEFAULT_DB_ALIAS
+
+
 def soft_delete_tree(obj: SoftDeleteModel, *, reason: str = "") -> uuid.UUID:
     """Marks ``obj`` and its cascade deleted in one transaction; returns the batch id.
 
     The root records ``reason`` (if any); propagated rows record what took them down,
-    e.g. "screenplay 12 deleted".
+    e.g. "screenplay 12 deleted". Works in the database ``obj`` was loaded from.
     """
-    model = type(obj)
-    batch = uuid.uuid4()
-    obj.mark_deleted(batch, reason)
-    obj.save(update_fields=["is_deleted", "deleted_at", "deletion_batch", "deletion_reason"])
-    _cascade(model, [obj.pk], batch, describe(obj))
+    using = _database(obj)
+    with transaction.atomic(using=using):
+        batch = uuid.uuid4()
+        obj.mark_deleted(batch, reason)
+        obj.save(
+            using=using,
+            update_fields=["is_deleted", "deleted_at", "deletion_batch", "deletion_reason"],
+        )
+        _cascade(type(obj), [obj.pk], batch, describe(obj), using)
     return batch
 
 
-@transaction.atomic
+def soft_delete_many(model: SoftDeletable, pks: list[int], *, reason: str) -> int:
+    """Marks the alive rows among ``pks`` and their cascade deleted as one batch.
+
+    One operation, one batch: restoring any of these rows brings back all of them.
+    Returns how many of ``pks`` were marked (cascaded rows not counted).
+    """
+    with transaction.atomic():
+        batch = uuid.uuid4()
+        marked = _mark(model, pks, batch, reason[:200], DEFAULT_DB_ALIAS)
+        if marked:
+            _cascade(model, marked, batch, reason[:200], DEFAULT_DB_ALIAS)
+    return len(marked)
+
+
 def restore_tree(obj: SoftDeleteModel) -> int:
     """Restores every row of ``obj``'s deletion batch; returns how many rows came back.
 
@@ -113,14 +136,23 @@ def restore_tree(obj: SoftDeleteModel) -> int:
         raise ParentDeleted(
             f"Its {names} is deleted; restore it first.", details={"deleted": parents}
         )
+    using = _database(obj)
+    with transaction.atomic(using=using):
+        return _restore_batch(obj, using)
+
+
+def _restore_batch(obj: SoftDeleteModel, using: str) -> int:
     batch = obj.deletion_batch
     obj.mark_restored()
     if batch is None:  # deleted before batches existed: only the row itself
-        obj.save(update_fields=["is_deleted", "deleted_at", "deletion_batch", "deletion_reason"])
+        obj.save(
+            using=using,
+            update_fields=["is_deleted", "deleted_at", "deletion_batch", "deletion_reason"],
+        )
         return 1
     return sum(
-        model.all_objects.filter(deletion_batch=batch).update(
-            is_deleted=False, deleted_at=None, deletion_batch=None, deletion_reason=""
-        )
+        model.all_objects.using(using)
+        .filter(deletion_batch=batch)
+        .update(is_deleted=False, deleted_at=None, deletion_batch=None, deletion_reason="")
         for model in cascade_models(type(obj))
     )

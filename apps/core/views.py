@@ -12,8 +12,8 @@ ENDPOINTS = {
     "api": "/api/",
     "docs": "/api/docs/",
     "schema": "/api/schema/",
-    # The MCP server is mounted by a later change; until then it is not listed.
-    "mcp": None,
+    # Streamable HTTP; requests need "Authorization: Bearer <API token>".
+    "mcp": "/mcp/",
     "health": "/health",
 }
 

@@ -22,9 +22,12 @@ def normalize_line_endings(text: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-def _next_versions(history_model: Any, persona_ids: Iterable[int]) -> dict[int, int]:
+def _next_versions(
+    history_model: Any, persona_ids: Iterable[int], using: str | None = None
+) -> dict[int, int]:
     latest = (
-        history_model._default_manager.filter(id__in=set(persona_ids))
+        history_model._default_manager.db_manager(using)
+        .filter(id__in=set(persona_ids))
         .values("id")
         .annotate(latest=models.Max("version"))
         .values_list("id", "latest")
@@ -39,7 +42,7 @@ class VersionNumberingManager(models.Manager):
         objs = list(objs)
         pending = [obj for obj in objs if obj.version is None]
         counters: dict[int, int] = defaultdict(lambda: 1)
-        counters.update(_next_versions(self.model, (obj.id for obj in pending)))
+        counters.update(_next_versions(self.model, (obj.id for obj in pending), self.db))
         for obj in pending:
             obj.version = counters[obj.id]
             counters[obj.id] += 1
@@ -64,7 +67,8 @@ class PersonaVersionBase(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.version is None:
-            self.version = _next_versions(type(self), [self.id]).get(self.id, 1)
+            using = kwargs.get("using") or self._state.db
+            self.version = _next_versions(type(self), [self.id], using).get(self.id, 1)
         super().save(*args, **kwargs)
 
 

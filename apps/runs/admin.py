@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -15,6 +17,7 @@ from apps.core.exceptions import ConductorError
 from apps.runs import services
 from apps.runs.approvals import approval_resolve
 from apps.runs.exceptions import RunNotCancellable
+from apps.runs.forms import AdminStartRunForm
 from apps.runs.models import Approval, Run, RunSource, RunStatus, RunStep
 from apps.runs.services import RunRequest
 
@@ -105,6 +108,19 @@ def start_runs(
     return started
 
 
+def live_panel_context(run: Run, *, may_decide: bool) -> dict[str, Any]:
+    """What live_run.js needs; everything it shows comes from the event stream."""
+    return {
+        "run_id": str(run.pk),
+        "socket_path": f"/ws/runs/{run.pk}/",
+        "api_url": reverse("run-detail", args=[run.pk]),
+        "status": run.status,
+        "status_label": run.get_status_display(),
+        "status_labels": dict(RunStatus.choices),
+        "may_decide": may_decide,
+    }
+
+
 class RunStepInline(admin.TabularInline):
     model = RunStep
     fields = [*STEP_FIELDS]
@@ -164,6 +180,63 @@ class RunAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [*RUN_FIELDS, *OUTCOME_FIELDS, *USAGE_FIELDS, *TIMING_FIELDS, *ORIGIN_FIELDS]
     actions = ["run_again", "cancel"]
+
+    def get_urls(self) -> list[URLPattern]:
+        start = path("start/", self.admin_site.admin_view(self.start_view), name="runs_run_start")
+        return [start, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "can_start_run": self.has_start_permission(request)}
+        return super().changelist_view(request, context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Run | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            may_decide = self.may_decide_approvals(request)
+            context["live"] = live_panel_context(obj, may_decide=may_decide)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def may_decide_approvals(self, request: HttpRequest) -> bool:
+        """The live page offers Approve/Deny to whoever the Approvals admin offers them to."""
+        approvals = cast("ApprovalAdmin", self.admin_site.get_model_admin(Approval))
+        return approvals.has_view_permission(request) and approvals.has_decide_permission(request)
+
+    def start_view(self, request: HttpRequest) -> HttpResponse:
+        """Starts one run of an agent and opens its live page."""
+        if not self.has_start_permission(request):
+            raise PermissionDenied
+        form = AdminStartRunForm(request.POST if request.method == "POST" else None)
+        run = self._start(request, form) if form.is_valid() else None
+        if run is not None:
+            return HttpResponseRedirect(reverse("admin:runs_run_change", args=[run.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Start a run",
+            "opts": self.opts,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/runs/run/start.html", context)
+
+    def _start(self, request: HttpRequest, form: AdminStartRunForm) -> Run | None:
+        try:
+            run = services.run_start(
+                request=form.start_request(), actor=request.user, source=RunSource.ADMIN
+            )
+        except ConductorError as exc:
+            form.add_error(None, exc.message)
+            return None
+        self.message_user(request, f"Started run {short_id(run)} of {run.agent}.", messages.SUCCESS)
+        return run
 
     @admin.display(description="Run", ordering="id")
     def short_id(self, run: Run) -> str:

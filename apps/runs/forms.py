@@ -50,3 +50,21 @@ class AdminRunForm(forms.Form):
             cwd=data["cwd"],
             context_mode=data["context_mode"],
         )
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agent) -> str:  # type: ignore[override]
+        return f"{obj} ({obj.slug}, {obj.model})"
+
+
+class AdminStartRunForm(AdminRunForm):
+    """The admin's "Start a run": one agent, then the run's live page."""
+
+    agent = AgentChoiceField(
+        queryset=Agent.objects.filter(is_active=True).order_by("name"),
+        error_messages={"invalid_choice": "Unknown or inactive agent: choose one from the list."},
+    )
+    field_order = ["agent", "input", "cwd", "screenplay", "context_mode"]
+
+    def start_request(self) -> RunRequest:
+        return self.run_request(self.cleaned_data["agent"])

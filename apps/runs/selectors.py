@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
 from apps.core.types import Actor
@@ -14,5 +16,6 @@ def runs_visible_to(user: Actor) -> QuerySet[Run]:
     return runs.filter(created_by=getattr(user, "pk", None))
 
 
-def run_events_after(run: Run, seq: int) -> QuerySet[RunEvent]:
+def run_events_after(run: Run | uuid.UUID, seq: int) -> QuerySet[RunEvent]:
+    """The run's logged events with a seq above ``seq``, in order (``run`` or its id)."""
     return RunEvent.objects.filter(run=run, seq__gt=seq).order_by("seq")

@@ -32,6 +32,15 @@ from apps.runs.models import (
     Severity,
 )
 from apps.screenplays.models import Screenplay
+from apps.streams.broadcast import (
+    TASK_COMPLETED,
+    TASK_ERROR,
+    TASK_PICKED,
+    TASK_STARTED,
+    TASK_SUBMITTED,
+    broadcast_task_event,
+    broadcast_tool_summary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +66,7 @@ def event_envelope(record: RunEvent) -> dict[str, Any]:
     }
 
 
-def _publish(envelope: dict[str, Any]) -> None:
+def _publish(envelope: dict[str, Any], owner_id: int | None = None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -67,6 +76,7 @@ def _publish(envelope: dict[str, Any]) -> None:
     except Exception:
         # The log is the source of truth: streams replay what live delivery missed.
         logger.warning("could not publish %s for run %s", envelope["event"], envelope["run_id"])
+    broadcast_tool_summary(envelope, audience=owner_id)
 
 
 def run_event_emit(run: Run, event: str, data: dict[str, Any] | None = None) -> RunEvent:
@@ -80,7 +90,8 @@ def run_event_emit(run: Run, event: str, data: dict[str, Any] | None = None) -> 
         seq = Run.objects.filter(pk=run.pk).values_list("last_event_seq", flat=True).get()
         record = RunEvent.objects.create(run_id=run.pk, seq=seq, event=event, data=data or {})
         envelope = event_envelope(record)
-        transaction.on_commit(lambda: _publish(envelope))
+        owner_id = run.created_by_id
+        transaction.on_commit(lambda: _publish(envelope, owner_id))
     run.last_event_seq = seq
     return record
 
@@ -202,6 +213,7 @@ def run_start(
         delegation_depth=parent_run.delegation_depth + 1 if parent_run else 0,
     )
     run_event_emit(run, events.RUN_QUEUED, {"agent": agent.slug, "model": run.model})
+    broadcast_task_event(run, TASK_SUBMITTED)
     if enqueue:
         run_id = str(run.pk)
         transaction.on_commit(lambda: _enqueue(run_id))
@@ -223,7 +235,9 @@ def run_claim(run_id: str) -> Run | None:
     if not claimed:
         return None
     run = Run.objects.select_related("agent__persona", "screenplay", "conversation").get(pk=run_id)
+    broadcast_task_event(run, TASK_PICKED)
     run_event_emit(run, events.RUN_STARTED, {"model": run.model})
+    broadcast_task_event(run, TASK_STARTED)
     return run
 
 
@@ -346,6 +360,7 @@ def run_finish(
     run.refresh_from_db()
     data = {"status": status, "result": result, "error": error, "duration_ms": duration_ms}
     run_event_emit(run, TERMINAL_EVENT_FOR[RunStatus(status)], data)
+    broadcast_task_event(run, TASK_COMPLETED if status == RunStatus.SUCCEEDED else TASK_ERROR)
     _post_to_conversation(run)
     if run.instance_id is not None:
         instance_record_run(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
@@ -35,6 +37,8 @@ class Screenplay(SoftDeleteModel, TimeStampedModel):
     ``content_hash`` and ``file_key`` in step with the content and paths.
     """
 
+    # The identity that survives a backup and restore into another database: names repeat.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(
         max_length=NAME_MAX_LENGTH,
         validators=[MinLengthValidator(1), validate_no_control_characters],

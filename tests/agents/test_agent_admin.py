@@ -6,12 +6,6 @@ from tests.factories import AgentFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
 def run_action(client, action: str, agents: list[Agent]):
     return client.post(
         "/admin/agents/agent/",
@@ -20,8 +14,8 @@ def run_action(client, action: str, agents: list[Agent]):
     )
 
 
-def test_an_editor_adds_an_agent_in_the_admin(admin_client):
-    response = admin_client.post(
+def test_an_editor_adds_an_agent_in_the_admin(editor_admin):
+    response = editor_admin.post(
         "/admin/agents/agent/add/",
         {
             "slug": "helper",
@@ -42,8 +36,8 @@ def test_an_editor_adds_an_agent_in_the_admin(admin_client):
     assert Agent.objects.get(slug="helper").tags == ["general"]
 
 
-def test_the_admin_form_rejects_a_bad_slug(admin_client):
-    response = admin_client.post(
+def test_the_admin_form_rejects_a_bad_slug(editor_admin):
+    response = editor_admin.post(
         "/admin/agents/agent/add/",
         {
             "slug": "bad slug",
@@ -62,21 +56,21 @@ def test_the_admin_form_rejects_a_bad_slug(admin_client):
     assert not Agent.objects.exists()
 
 
-def test_deactivate_and_activate_actions(admin_client):
+def test_deactivate_and_activate_actions(editor_admin):
     agents = [AgentFactory(), AgentFactory()]
 
-    run_action(admin_client, "deactivate", agents)
+    run_action(editor_admin, "deactivate", agents)
     assert not Agent.objects.filter(is_active=True).exists()
-    run_action(admin_client, "activate", agents[:1])
+    run_action(editor_admin, "activate", agents[:1])
 
     assert list(Agent.objects.filter(is_active=True)) == agents[:1]
 
 
-def test_duplicate_creates_inactive_copies_with_free_slugs(admin_client):
+def test_duplicate_creates_inactive_copies_with_free_slugs(editor_admin):
     original = AgentFactory(slug="writer", name="Writer", tags=["copy"])
 
-    run_action(admin_client, "duplicate", [original])
-    run_action(admin_client, "duplicate", [original])
+    run_action(editor_admin, "duplicate", [original])
+    run_action(editor_admin, "duplicate", [original])
 
     copies = Agent.objects.exclude(pk=original.pk).order_by("slug")
     assert [copy.slug for copy in copies] == ["writer_copy", "writer_copy2"]

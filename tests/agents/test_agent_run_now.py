@@ -15,12 +15,6 @@ CHANGELIST = "/admin/agents/agent/"
 
 
 @pytest.fixture
-def admin_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
-@pytest.fixture
 def agents(db) -> list[Agent]:
     return [AgentFactory(slug="writer"), AgentFactory(slug="reviewer")]
 
@@ -35,10 +29,10 @@ def submit(client: Any, agents: list[Agent], **form: Any) -> Any:
     return run_now(client, agents, apply="Start runs", **form)
 
 
-def test_choosing_run_now_shows_a_form_for_the_selected_agents(admin_client, agents):
+def test_choosing_run_now_shows_a_form_for_the_selected_agents(editor_admin, agents):
     AgentFactory(slug="bystander")
 
-    response = run_now(admin_client, agents)
+    response = run_now(editor_admin, agents)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -51,8 +45,8 @@ def test_choosing_run_now_shows_a_form_for_the_selected_agents(admin_client, age
     assert not Run.objects.exists()
 
 
-def test_submitting_starts_one_queued_admin_run_per_agent(admin_client, editor, agents):
-    response = submit(admin_client, agents, input="Draft the release notes", cwd="/srv/app")
+def test_submitting_starts_one_queued_admin_run_per_agent(editor_admin, editor, agents):
+    response = submit(editor_admin, agents, input="Draft the release notes", cwd="/srv/app")
 
     runs = Run.objects.order_by("agent__slug")
     assert response.redirect_chain[-1][0] == CHANGELIST
@@ -65,10 +59,10 @@ def test_submitting_starts_one_queued_admin_run_per_agent(admin_client, editor, 
     assert all(f"/admin/runs/run/{run.pk}/change/" in body for run in runs)
 
 
-def test_a_screenplay_supplies_the_working_directory(admin_client, agents):
+def test_a_screenplay_supplies_the_working_directory(editor_admin, agents):
     screenplay = ScreenplayFactory(name="Docs", working_directory="/srv/docs")
 
-    submit(admin_client, agents[:1], input="Tidy the docs", screenplay=screenplay.pk)
+    submit(editor_admin, agents[:1], input="Tidy the docs", screenplay=screenplay.pk)
 
     run = Run.objects.get()
     assert (run.screenplay, run.cwd) == (screenplay, "/srv/docs")
@@ -81,8 +75,8 @@ def test_a_screenplay_supplies_the_working_directory(admin_client, agents):
         ({"input": "Go", "cwd": "relative/path"}, "Use an absolute path"),
     ],
 )
-def test_an_invalid_form_is_shown_again_with_its_errors(admin_client, agents, form, error):
-    response = submit(admin_client, agents, **form)
+def test_an_invalid_form_is_shown_again_with_its_errors(editor_admin, agents, form, error):
+    response = submit(editor_admin, agents, **form)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -92,8 +86,8 @@ def test_an_invalid_form_is_shown_again_with_its_errors(admin_client, agents, fo
     assert not Run.objects.exists()
 
 
-def test_a_missing_working_directory_becomes_an_error_message(admin_client, agents):
-    response = submit(admin_client, agents, input="Go")
+def test_a_missing_working_directory_becomes_an_error_message(editor_admin, agents):
+    response = submit(editor_admin, agents, input="Go")
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -102,11 +96,11 @@ def test_a_missing_working_directory_becomes_an_error_message(admin_client, agen
     assert not Run.objects.exists()
 
 
-def test_an_inactive_agent_is_reported_while_the_others_start(admin_client, agents):
+def test_an_inactive_agent_is_reported_while_the_others_start(editor_admin, agents):
     agents[0].is_active = False
     agents[0].save()
 
-    response = submit(admin_client, agents, input="Go", cwd="/srv/app")
+    response = submit(editor_admin, agents, input="Go", cwd="/srv/app")
 
     body = response.content.decode()
     assert "is not active" in body
@@ -123,11 +117,11 @@ def test_a_viewer_without_staff_status_cannot_run_agents(client, viewer, agents)
     assert not Run.objects.exists()
 
 
-def test_the_changelist_labels_the_offline_demo_model(admin_client):
+def test_the_changelist_labels_the_offline_demo_model(editor_admin):
     AgentFactory(slug="demo", model=DEMO_MODEL)
     AgentFactory(slug="real", model="gpt-4o-mini")
 
-    body = admin_client.get(CHANGELIST).content.decode()
+    body = editor_admin.get(CHANGELIST).content.decode()
 
     assert f"{DEMO_MODEL} (offline demo)" in body
     assert "gpt-4o-mini (offline demo)" not in body

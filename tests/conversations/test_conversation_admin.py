@@ -10,12 +10,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/conversations/conversation/"
 
 
-@pytest.fixture
-def admin_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
 def run_action(client, action: str, conversations):
     return client.post(
         CHANGELIST,
@@ -41,27 +35,27 @@ def form_data(conversation=None, **overrides) -> dict:
     return {**data, **overrides}
 
 
-def test_an_editor_adds_a_conversation_they_own(admin_client, editor):
-    response = admin_client.post(f"{CHANGELIST}add/", form_data())
+def test_an_editor_adds_a_conversation_they_own(editor_admin, editor):
+    response = editor_admin.post(f"{CHANGELIST}add/", form_data())
 
     assert response.status_code == 302, response.content.decode()[:3000]
     created = Conversation.objects.get(title="From the admin")
     assert (created.created_by, created.display_order) == (editor, 0)
 
 
-def test_a_bad_max_chain_depth_is_a_form_error(admin_client):
-    response = admin_client.post(f"{CHANGELIST}add/", form_data(max_chain_depth="11"))
+def test_a_bad_max_chain_depth_is_a_form_error(editor_admin):
+    response = editor_admin.post(f"{CHANGELIST}add/", form_data(max_chain_depth="11"))
 
     assert response.status_code == 200
     assert "less than or equal to 10" in response.content.decode()
     assert not Conversation.objects.exists()
 
 
-def test_an_editor_changes_title_and_active_agent(admin_client):
+def test_an_editor_changes_title_and_active_agent(editor_admin):
     conversation = ConversationFactory()
     instance = AgentInstanceFactory(conversation=conversation)
 
-    response = admin_client.post(
+    response = editor_admin.post(
         f"{CHANGELIST}{conversation.pk}/change/",
         form_data(conversation, title="Renamed", active_agent=str(instance.pk)),
     )
@@ -71,11 +65,11 @@ def test_an_editor_changes_title_and_active_agent(admin_client):
     assert (conversation.title, conversation.active_agent) == ("Renamed", instance)
 
 
-def test_an_instance_of_another_conversation_is_not_a_choice(admin_client):
+def test_an_instance_of_another_conversation_is_not_a_choice(editor_admin):
     conversation = ConversationFactory()
     foreign = AgentInstanceFactory(conversation=ConversationFactory())
 
-    response = admin_client.post(
+    response = editor_admin.post(
         f"{CHANGELIST}{conversation.pk}/change/",
         form_data(conversation, active_agent=str(foreign.pk)),
     )
@@ -86,7 +80,7 @@ def test_an_instance_of_another_conversation_is_not_a_choice(admin_client):
     assert conversation.active_agent is None
 
 
-def test_the_change_page_shows_threads_together_and_the_instances(admin_client, viewer):
+def test_the_change_page_shows_threads_together_and_the_instances(editor_admin, viewer):
     conversation = ConversationFactory(created_by=viewer)
     AgentInstanceFactory(conversation=conversation, agent__name="Scribe")
     first = message_create(conversation=conversation, actor=viewer, type="user", content="Q one")
@@ -95,14 +89,14 @@ def test_the_change_page_shows_threads_together_and_the_instances(admin_client, 
         conversation=conversation, actor=viewer, parent=first, type="bot", content="A one"
     )
 
-    page = admin_client.get(f"{CHANGELIST}{conversation.pk}/change/").content.decode()
+    page = editor_admin.get(f"{CHANGELIST}{conversation.pk}/change/").content.decode()
 
     assert page.index("Q one") < page.index("A one") < page.index("Q two")
     assert f"reply to #{first.pk}" in page
     assert "Scribe" in page
 
 
-def test_the_inline_unhides_a_message(admin_client):
+def test_the_inline_unhides_a_message(editor_admin):
     conversation = ConversationFactory()
     message = MessageFactory(conversation=conversation, is_hidden=True)
     data = form_data(
@@ -116,18 +110,18 @@ def test_the_inline_unhides_a_message(admin_client):
         },
     )
 
-    response = admin_client.post(f"{CHANGELIST}{conversation.pk}/change/", data)
+    response = editor_admin.post(f"{CHANGELIST}{conversation.pk}/change/", data)
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert not Message.objects.get(pk=message.pk).is_hidden
 
 
-def test_the_changelist_shows_deleted_rows_behind_the_filter(admin_client):
+def test_the_changelist_shows_deleted_rows_behind_the_filter(editor_admin):
     ConversationFactory(title="Alive")
     ConversationFactory(title="Buried", is_deleted=True)
 
-    everything = admin_client.get(CHANGELIST).content.decode()
-    deleted = admin_client.get(CHANGELIST, {"is_deleted__exact": "1"}).content.decode()
+    everything = editor_admin.get(CHANGELIST).content.decode()
+    deleted = editor_admin.get(CHANGELIST, {"is_deleted__exact": "1"}).content.decode()
 
     assert "Alive" in everything
     assert "Buried" in everything
@@ -135,12 +129,12 @@ def test_the_changelist_shows_deleted_rows_behind_the_filter(admin_client):
     assert "Alive" not in deleted
 
 
-def test_the_changelist_filters_and_searches(admin_client):
+def test_the_changelist_filters_and_searches(editor_admin):
     ConversationFactory(title="Delegating", auto_delegate=True)
     ConversationFactory(title="Manual")
 
-    filtered = admin_client.get(CHANGELIST, {"auto_delegate__exact": "1"}).content.decode()
-    searched = admin_client.get(CHANGELIST, {"q": "manual"}).content.decode()
+    filtered = editor_admin.get(CHANGELIST, {"auto_delegate__exact": "1"}).content.decode()
+    searched = editor_admin.get(CHANGELIST, {"q": "manual"}).content.decode()
 
     assert "Delegating" in filtered
     assert "Manual" not in filtered
@@ -148,28 +142,28 @@ def test_the_changelist_filters_and_searches(admin_client):
     assert "Delegating" not in searched
 
 
-def test_soft_delete_and_restore_actions_cascade(admin_client):
+def test_soft_delete_and_restore_actions_cascade(editor_admin):
     conversation = ConversationFactory()
     MessageFactory(conversation=conversation)
     AgentInstanceFactory(conversation=conversation)
 
-    run_action(admin_client, "soft_delete_selected", [conversation])
+    run_action(editor_admin, "soft_delete_selected", [conversation])
     assert not Conversation.objects.exists()
     assert not Message.objects.exists()
     assert not AgentInstance.objects.exists()
 
-    response = run_action(admin_client, "restore_selected", [conversation])
+    response = run_action(editor_admin, "restore_selected", [conversation])
     assert "Restored 1 conversations." in response.content.decode()
     assert Conversation.objects.count() == Message.objects.count() == 1
     assert AgentInstance.objects.count() == 1
 
 
-def test_the_clone_action_copies_messages_and_instances(admin_client, editor):
+def test_the_clone_action_copies_messages_and_instances(editor_admin, editor):
     conversation = ConversationFactory(title="Original")
     MessageFactory.create_batch(2, conversation=conversation)
     AgentInstanceFactory(conversation=conversation)
 
-    run_action(admin_client, "clone_selected", [conversation])
+    run_action(editor_admin, "clone_selected", [conversation])
 
     copy = Conversation.objects.get(title="Original (copy)")
     assert copy.created_by == editor
@@ -177,11 +171,11 @@ def test_the_clone_action_copies_messages_and_instances(admin_client, editor):
     assert copy.instances.count() == 1
 
 
-def test_an_editor_cannot_hard_delete(admin_client):
+def test_an_editor_cannot_hard_delete(editor_admin):
     conversation = ConversationFactory()
 
-    changelist = admin_client.get(CHANGELIST).content.decode()
-    response = admin_client.post(f"{CHANGELIST}{conversation.pk}/delete/", {"post": "yes"})
+    changelist = editor_admin.get(CHANGELIST).content.decode()
+    response = editor_admin.post(f"{CHANGELIST}{conversation.pk}/delete/", {"post": "yes"})
 
     assert "Hard delete" not in changelist
     assert response.status_code == 403

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -13,54 +11,9 @@ import httpx
 import pytest
 
 from tests.services import free_port, redis_url
-from tests.subprocesses import child_env, manage, spawn_manage
+from tests.subprocesses import Served, child_env, manage, spawn_manage
 
 pytestmark = pytest.mark.slow
-
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 25.0
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen, port: int) -> None:
-        self.process = process
-        self.base = f"http://127.0.0.1:{port}"
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for_health(self, *, workers: bool) -> dict:
-        deadline = time.monotonic() + START_TIMEOUT
-        body: dict = {}
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.output}")
-            try:
-                response = httpx.get(f"{self.base}/health", timeout=5)
-                body = response.json()
-                if response.status_code == 200 and (not workers or body["checks"]["workers"]["ok"]):
-                    return body
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"/health never became healthy: {body}\n{self.output}")
-
-    def stop(self, signum: int) -> int:
-        self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            pytest.fail(f"serve ignored {signal.Signals(signum).name}:\n{self.output}")
 
 
 @pytest.fixture

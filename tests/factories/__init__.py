@@ -17,3 +17,6 @@ from tests.factories.conversations import (  # noqa: E402
 )
 
 __all__ += ["AgentInstanceFactory", "ConversationFactory", "MessageFactory"]
+from tests.factories.runs import RunFactory  # noqa: E402
+
+__all__ += ["RunFactory"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from apps.personas.models import Persona
 from tests.factories import PersonaFactory
@@ -18,13 +17,6 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture
 def persona(db, editor) -> Persona:
     return PersonaFactory(name="Reviewer", content="line one\nline two\n", author=editor)
-
-
-@pytest.fixture
-def admin_client_as_editor(editor) -> Client:
-    client = Client()
-    client.force_login(editor)
-    return client
 
 
 def versions_url(persona: Persona, suffix: str = "") -> str:

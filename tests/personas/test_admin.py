@@ -25,8 +25,8 @@ def change_form(persona: Persona, **overrides: object) -> dict[str, object]:
     return {**data, **overrides}
 
 
-def test_an_admin_edit_records_the_editor_and_the_reason(admin_client_as_editor, persona, editor):
-    response = admin_client_as_editor.post(
+def test_an_admin_edit_records_the_editor_and_the_reason(editor_admin, persona, editor):
+    response = editor_admin.post(
         f"{CHANGELIST}{persona.pk}/change/",
         change_form(persona, content="edited\r\nin admin", change_reason="Admin polish"),
     )
@@ -42,8 +42,8 @@ def test_an_admin_edit_records_the_editor_and_the_reason(admin_client_as_editor,
     )
 
 
-def test_an_admin_add_starts_the_history(admin_client_as_editor, editor):
-    response = admin_client_as_editor.post(
+def test_an_admin_add_starts_the_history(editor_admin, editor):
+    response = editor_admin.post(
         f"{CHANGELIST}add/",
         {"name": "New", "content": "hi", "metadata": "{}", "change_reason": "First draft"},
     )
@@ -57,8 +57,8 @@ def test_an_admin_add_starts_the_history(admin_client_as_editor, editor):
     )
 
 
-def test_the_admin_form_rejects_control_characters(admin_client_as_editor, persona):
-    response = admin_client_as_editor.post(
+def test_the_admin_form_rejects_control_characters(editor_admin, persona):
+    response = editor_admin.post(
         f"{CHANGELIST}{persona.pk}/change/", change_form(persona, content="bad \x07")
     )
 
@@ -67,12 +67,10 @@ def test_the_admin_form_rejects_control_characters(admin_client_as_editor, perso
     assert persona.history.count() == 1
 
 
-def test_the_change_page_shows_a_markdown_preview_and_version_links(
-    admin_client_as_editor, persona, editor
-):
+def test_the_change_page_shows_a_markdown_preview_and_version_links(editor_admin, persona, editor):
     services.persona_update(persona=persona, actor=editor, content="# Title\n\n<script>x</script>")
 
-    response = admin_client_as_editor.get(f"{CHANGELIST}{persona.pk}/change/")
+    response = editor_admin.get(f"{CHANGELIST}{persona.pk}/change/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -84,11 +82,11 @@ def test_the_change_page_shows_a_markdown_preview_and_version_links(
 
 
 def test_the_history_view_lists_every_version_with_user_and_reason(
-    admin_client_as_editor, persona, other_user
+    editor_admin, persona, other_user
 ):
     services.persona_update(persona=persona, actor=other_user, content="v2", change_reason="Why")
 
-    response = admin_client_as_editor.get(f"{CHANGELIST}{persona.pk}/history/")
+    response = editor_admin.get(f"{CHANGELIST}{persona.pk}/history/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -97,10 +95,10 @@ def test_the_history_view_lists_every_version_with_user_and_reason(
     assert f"{CHANGELIST}{persona.pk}/diff/?version1=1&amp;version2=2" in html
 
 
-def test_the_diff_view_compares_two_versions(admin_client_as_editor, persona, editor):
+def test_the_diff_view_compares_two_versions(editor_admin, persona, editor):
     services.persona_update(persona=persona, actor=editor, content="line one\nline 2\n")
 
-    response = admin_client_as_editor.get(f"{CHANGELIST}{persona.pk}/diff/?version1=1&version2=2")
+    response = editor_admin.get(f"{CHANGELIST}{persona.pk}/diff/?version1=1&version2=2")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -110,33 +108,33 @@ def test_the_diff_view_compares_two_versions(admin_client_as_editor, persona, ed
     assert "line 2" in html
 
 
-def test_the_diff_view_defaults_to_the_latest_change(admin_client_as_editor, persona, editor):
+def test_the_diff_view_defaults_to_the_latest_change(editor_admin, persona, editor):
     services.persona_update(persona=persona, actor=editor, content="line one\n")
 
-    response = admin_client_as_editor.get(f"{CHANGELIST}{persona.pk}/diff/")
+    response = editor_admin.get(f"{CHANGELIST}{persona.pk}/diff/")
 
     assert response.status_code == 200
     assert "0 added, 1 removed, 1 unchanged" in response.content.decode()
 
 
-def test_the_diff_view_explains_an_unknown_version(admin_client_as_editor, persona):
-    response = admin_client_as_editor.get(f"{CHANGELIST}{persona.pk}/diff/?version1=1&version2=9")
+def test_the_diff_view_explains_an_unknown_version(editor_admin, persona):
+    response = editor_admin.get(f"{CHANGELIST}{persona.pk}/diff/?version1=1&version2=9")
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
 
 
-def test_the_diff_view_of_a_missing_persona_is_not_found(admin_client_as_editor):
-    assert admin_client_as_editor.get(f"{CHANGELIST}999/diff/").status_code == 404
+def test_the_diff_view_of_a_missing_persona_is_not_found(editor_admin):
+    assert editor_admin.get(f"{CHANGELIST}999/diff/").status_code == 404
 
 
 def test_reverting_in_the_admin_creates_a_new_version_by_the_editor(
-    admin_client_as_editor, persona, editor, other_user
+    editor_admin, persona, editor, other_user
 ):
     services.persona_update(persona=persona, actor=other_user, content="vandalised")
     first = persona.history.get(version=1)
 
-    response = admin_client_as_editor.post(
+    response = editor_admin.post(
         f"{CHANGELIST}{persona.pk}/history/{first.history_id}/",
         change_form(first.instance),
     )
@@ -153,8 +151,8 @@ def test_reverting_in_the_admin_creates_a_new_version_by_the_editor(
     assert persona.history.get(version=2).content == "vandalised"
 
 
-def test_the_duplicate_action_copies_with_its_own_history(admin_client_as_editor, persona, editor):
-    response = admin_client_as_editor.post(
+def test_the_duplicate_action_copies_with_its_own_history(editor_admin, persona, editor):
+    response = editor_admin.post(
         CHANGELIST, {"action": "duplicate", "_selected_action": [persona.pk]}
     )
 
@@ -166,39 +164,37 @@ def test_the_duplicate_action_copies_with_its_own_history(admin_client_as_editor
     assert record.history_change_reason == "Duplicated from 'Reviewer' in the admin"
 
 
-def test_deleting_in_the_admin_records_the_editor(admin_client_as_editor, persona, editor):
+def test_deleting_in_the_admin_records_the_editor(editor_admin, persona, editor):
     pk = persona.pk
 
-    response = admin_client_as_editor.post(f"{CHANGELIST}{pk}/delete/", {"post": "yes"})
+    response = editor_admin.post(f"{CHANGELIST}{pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
     deletion = Persona.history.model.objects.get(id=pk, history_type="-")
     assert (deletion.version, deletion.history_user) == (2, editor)
 
 
-def test_the_changelist_shows_version_count_and_last_editor(
-    admin_client_as_editor, persona, other_user
-):
+def test_the_changelist_shows_version_count_and_last_editor(editor_admin, persona, other_user):
     services.persona_update(persona=persona, actor=other_user, content="v2")
 
-    response = admin_client_as_editor.get(CHANGELIST)
+    response = editor_admin.get(CHANGELIST)
 
     row = response.context["cl"].result_list[0]
     assert (row.version_count, row.last_changed_by) == (2, "other")
     assert b'<td class="field-last_changed_by">other</td>' in response.content
 
 
-def test_the_changelist_searches_content(admin_client_as_editor):
+def test_the_changelist_searches_content(editor_admin):
     PersonaFactory(name="Pirate", content="Arr")
     PersonaFactory(name="Poet", content="Verse")
 
-    response = admin_client_as_editor.get(CHANGELIST + "?q=verse")
+    response = editor_admin.get(CHANGELIST + "?q=verse")
 
     assert [p.name for p in response.context["cl"].result_list] == ["Poet"]
 
 
-def test_the_changelist_costs_the_same_queries_for_1_or_50_personas(admin_client_as_editor):
+def test_the_changelist_costs_the_same_queries_for_1_or_50_personas(editor_admin):
     assert_constant_queries(
-        lambda: admin_client_as_editor.get(CHANGELIST),
+        lambda: editor_admin.get(CHANGELIST),
         lambda count: PersonaFactory.create_batch(count),
     )

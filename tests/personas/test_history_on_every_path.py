@@ -53,9 +53,9 @@ def edit_in_bulk(persona, actor) -> None:
 
 
 def test_admin_api_and_bulk_edits_all_appear_in_the_history_and_can_be_restored(
-    admin_client_as_editor, persona, other_user, staff, staff_client
+    editor_admin, persona, other_user, staff, staff_client
 ):
-    edit_in_admin(admin_client_as_editor, persona)
+    edit_in_admin(editor_admin, persona)
     edit_through_api(persona, with_change_permission(other_user))
     edit_in_bulk(persona, staff)
 

@@ -9,18 +9,12 @@ from django.utils import timezone
 from apps.runs.admin import human_duration
 from apps.runs.models import Run, RunSource, RunStatus, RunStep
 from apps.runs.services import RunRequest, run_start
-from tests.factories import AgentFactory, UserFactory
+from tests.factories import AgentFactory, RunFactory, UserFactory
 from tests.querycount import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/runs/run/"
-
-
-@pytest.fixture
-def admin_client(client, editor):
-    client.force_login(editor)
-    return client
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def make_run(agent: Any, **fields: Any) -> Run:
         "max_steps": 10,
         "timeout_seconds": 600,
     }
-    return Run.objects.create(agent=agent, **{**defaults, **fields})
+    return RunFactory(agent=agent, **{**defaults, **fields})
 
 
 def queued_run(agent: Any, actor: Any = None, **request: Any) -> Run:
@@ -53,11 +47,11 @@ def run_action(client: Any, action: str, runs: list[Run]) -> Any:
     )
 
 
-def test_the_changelist_shows_runs_of_every_status(admin_client, agent):
+def test_the_changelist_shows_runs_of_every_status(editor_admin, agent):
     for status in [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED]:
         make_run(agent, status=status, duration_ms=90_500, total_tokens=1234)
 
-    response = admin_client.get(CHANGELIST)
+    response = editor_admin.get(CHANGELIST)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -66,26 +60,26 @@ def test_the_changelist_shows_runs_of_every_status(admin_client, agent):
     assert "1234" in body
 
 
-def test_the_changelist_costs_the_same_queries_for_1_and_50_runs(admin_client):
+def test_the_changelist_costs_the_same_queries_for_1_and_50_runs(editor_admin):
     def make_runs(count: int) -> None:
         for _ in range(count):
             make_run(AgentFactory(), created_by=UserFactory(), status=RunStatus.SUCCEEDED)
 
-    assert_constant_queries(lambda: admin_client.get(CHANGELIST), make_runs)
+    assert_constant_queries(lambda: editor_admin.get(CHANGELIST), make_runs)
 
 
-def test_the_changelist_finds_a_run_by_its_short_id_and_by_agent_slug(admin_client, agent):
+def test_the_changelist_finds_a_run_by_its_short_id_and_by_agent_slug(editor_admin, agent):
     wanted = make_run(agent, input="alpha")
     make_run(AgentFactory(slug="other_agent"), input="beta")
 
-    by_id = admin_client.get(CHANGELIST, {"q": str(wanted.pk)[:8]})
-    by_slug = admin_client.get(CHANGELIST, {"q": "other_agent"})
+    by_id = editor_admin.get(CHANGELIST, {"q": str(wanted.pk)[:8]})
+    by_slug = editor_admin.get(CHANGELIST, {"q": "other_agent"})
 
     assert list(by_id.context["cl"].result_list) == [wanted]
     assert [run.input for run in by_slug.context["cl"].result_list] == ["beta"]
 
 
-def test_the_change_page_is_read_only_and_shows_the_steps(admin_client, agent):
+def test_the_change_page_is_read_only_and_shows_the_steps(editor_admin, agent):
     run = make_run(agent, status=RunStatus.SUCCEEDED, result="All done")
     RunStep.objects.create(
         run=run,
@@ -99,7 +93,7 @@ def test_the_change_page_is_read_only_and_shows_the_steps(admin_client, agent):
     )
     RunStep.objects.create(run=run, index=2, kind="final_answer", payload={"answer": "All done"})
 
-    response = admin_client.get(f"{CHANGELIST}{run.pk}/change/")
+    response = editor_admin.get(f"{CHANGELIST}{run.pk}/change/")
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -111,20 +105,20 @@ def test_the_change_page_is_read_only_and_shows_the_steps(admin_client, agent):
     assert "All done" in body
 
 
-def test_runs_cannot_be_added_in_the_admin(admin_client, staff, client):
-    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+def test_runs_cannot_be_added_in_the_admin(editor_admin, staff, client):
+    assert editor_admin.get(f"{CHANGELIST}add/").status_code == 403
     client.force_login(staff)
     assert client.get(f"{CHANGELIST}add/").status_code == 403
 
 
-def test_only_a_superuser_may_delete_a_run(admin_client, agent):
+def test_only_a_superuser_may_delete_a_run(editor_admin, agent):
     run = make_run(agent)
 
-    assert admin_client.get(f"{CHANGELIST}{run.pk}/delete/").status_code == 403
+    assert editor_admin.get(f"{CHANGELIST}{run.pk}/delete/").status_code == 403
     assert Run.objects.filter(pk=run.pk).exists()
 
 
-def test_run_again_starts_a_queued_admin_run_with_the_same_request(admin_client, editor, agent):
+def test_run_again_starts_a_queued_admin_run_with_the_same_request(editor_admin, editor, agent):
     original = make_run(
         agent,
         status=RunStatus.FAILED,
@@ -136,7 +130,7 @@ def test_run_again_starts_a_queued_admin_run_with_the_same_request(admin_client,
         finished_at=timezone.now(),
     )
 
-    response = run_action(admin_client, "run_again", [original])
+    response = run_action(editor_admin, "run_again", [original])
 
     again = Run.objects.exclude(pk=original.pk).get()
     assert response.status_code == 200
@@ -154,32 +148,32 @@ def test_run_again_starts_a_queued_admin_run_with_the_same_request(admin_client,
     assert f"/admin/runs/run/{again.pk}/change/" in response.content.decode()
 
 
-def test_run_again_reports_an_inactive_agent_as_an_error(admin_client, agent):
+def test_run_again_reports_an_inactive_agent_as_an_error(editor_admin, agent):
     original = make_run(agent, status=RunStatus.SUCCEEDED)
     agent.is_active = False
     agent.save()
 
-    response = run_action(admin_client, "run_again", [original])
+    response = run_action(editor_admin, "run_again", [original])
 
     assert response.status_code == 200
     assert "is not active" in response.content.decode()
     assert Run.objects.count() == 1
 
 
-def test_cancel_cancels_a_queued_run(admin_client, editor, agent):
+def test_cancel_cancels_a_queued_run(editor_admin, editor, agent):
     run = queued_run(agent, actor=editor)
 
-    response = run_action(admin_client, "cancel", [run])
+    response = run_action(editor_admin, "cancel", [run])
 
     assert response.status_code == 200
     assert Run.objects.get(pk=run.pk).status == RunStatus.CANCELLED
     assert "Cancelled 1 run(s)" in response.content.decode()
 
 
-def test_cancel_reports_a_finished_run_as_already_finished(admin_client, agent):
+def test_cancel_reports_a_finished_run_as_already_finished(editor_admin, agent):
     run = make_run(agent, status=RunStatus.SUCCEEDED, finished_at=timezone.now())
 
-    response = run_action(admin_client, "cancel", [run])
+    response = run_action(editor_admin, "cancel", [run])
 
     assert response.status_code == 200
     assert "already finished" in response.content.decode()

@@ -1,7 +1,7 @@
 import pytest
 
 from apps.runs.models import Run, RunStatus
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, RunFactory
 from tests.querycount import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -10,17 +10,7 @@ pytestmark = pytest.mark.django_db
 def make_runs(user, count: int, **fields) -> list[Run]:
     agent = fields.pop("agent", None) or AgentFactory()
     return [
-        Run.objects.create(
-            agent=agent,
-            input=f"task {n}",
-            cwd="/srv",
-            model="gpt-4o-mini",
-            max_steps=5,
-            timeout_seconds=60,
-            created_by=user,
-            **fields,
-        )
-        for n in range(count)
+        RunFactory(agent=agent, input=f"task {n}", created_by=user, **fields) for n in range(count)
     ]
 
 

@@ -6,6 +6,7 @@ from tests.factories import (
     AgentFactory,
     ConversationFactory,
     MessageFactory,
+    RunFactory,
     ScreenplayFactory,
     UserFactory,
 )
@@ -22,16 +23,7 @@ def call(name: str, arguments: dict, *, run: Run | None = None, user=None) -> ob
 
 
 def make_run(user, **fields) -> Run:
-    return Run.objects.create(
-        agent=fields.pop("agent", None) or AgentFactory(),
-        input="parent task",
-        cwd="/srv",
-        model="gpt-4o-mini",
-        max_steps=5,
-        timeout_seconds=60,
-        created_by=user,
-        **fields,
-    )
+    return RunFactory(created_by=user, **fields)
 
 
 @pytest.mark.django_db
