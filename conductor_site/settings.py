@@ -399,6 +399,9 @@ CONDUCTOR_DEFAULT_MODEL = env_str("CONDUCTOR_DEFAULT_MODEL")
 # Live streams: an idle SSE stream sends a ": keepalive" comment, and re-reads the run's
 # log for anything the channel layer did not deliver, this often.
 CONDUCTOR_SSE_KEEPALIVE_SECONDS = env_float("CONDUCTOR_SSE_KEEPALIVE_SECONDS", 15.0, minimum=0.01)
+# Python < 3.12 only: collect garbage on a dedicated thread instead of inside whatever
+# allocation crosses the threshold, which can crash the interpreter (apps/core/gc_guard.py).
+CONDUCTOR_GC_ON_THREAD = env_bool("CONDUCTOR_GC_ON_THREAD", default=True)
 # The agent the seed-gateway routes (/execute, /api/v1/stream-execute) run without agent_id.
 CONDUCTOR_COMPAT_DEFAULT_AGENT = env_str("CONDUCTOR_COMPAT_DEFAULT_AGENT") or "assistant"
 # The model catalog (GET /api/models/). Each id is in litellm's price map (checked by a test).

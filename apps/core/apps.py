@@ -7,10 +7,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Conductor core"
 
     def ready(self) -> None:
+        from django.conf import settings
         from django.contrib import admin
 
-        from apps.core import roles
+        from apps.core import gc_guard, roles
 
+        if settings.CONDUCTOR_GC_ON_THREAD:
+            gc_guard.install()
         roles.connect(self)
 
         admin.site.site_header = "Conductor"
