@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "apps.streams",
     "apps.archive",
     "apps.mcp",
+    "apps.councilors",
+    "apps.activity",
+    "apps.portfolio",
 ]
 
 MIDDLEWARE = [
@@ -296,7 +299,10 @@ REST_FRAMEWORK = {
     # Client IPs come from REMOTE_ADDR unless a proxy count is declared, so that
     # X-Forwarded-For cannot be forged to dodge rate limits.
     "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0),
-    "DEFAULT_THROTTLE_RATES": {"auth": env_str("CONDUCTOR_AUTH_THROTTLE_RATE") or "10/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env_str("CONDUCTOR_AUTH_THROTTLE_RATE") or "10/minute",
+        "portfolio": env_str("CONDUCTOR_PORTFOLIO_THROTTLE_RATE") or "20/minute",
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -402,6 +408,15 @@ CONDUCTOR_SSE_KEEPALIVE_SECONDS = env_float("CONDUCTOR_SSE_KEEPALIVE_SECONDS", 1
 # Python < 3.12 only: collect garbage on a dedicated thread instead of inside whatever
 # allocation crosses the threshold, which can crash the interpreter (apps/core/gc_guard.py).
 CONDUCTOR_GC_ON_THREAD = env_bool("CONDUCTOR_GC_ON_THREAD", default=True)
+# Public portfolio chat (POST /api/portfolio/chat/): the agent it runs, in contextual mode.
+CONDUCTOR_PORTFOLIO_AGENT = env_str("CONDUCTOR_PORTFOLIO_AGENT") or "portfolio"
+CONDUCTOR_PORTFOLIO_TIMEOUT_SECONDS = env_int("CONDUCTOR_PORTFOLIO_TIMEOUT_SECONDS", 60, minimum=1)
+# Proxies (IPs or CIDR networks) whose X-Forwarded-For is believed when rate limiting
+# the public endpoints; from anyone else the header is ignored.
+CONDUCTOR_TRUSTED_PROXIES = env_list("CONDUCTOR_TRUSTED_PROXIES", [])
+# A shared secret that lets another service post task events
+# (POST /api/internal/task-event/ with "Authorization: Bearer <token>"). Unset: staff only.
+CONDUCTOR_SERVICE_TOKEN = env_str("CONDUCTOR_SERVICE_TOKEN")
 # The agent the seed-gateway routes (/execute, /api/v1/stream-execute) run without agent_id.
 CONDUCTOR_COMPAT_DEFAULT_AGENT = env_str("CONDUCTOR_COMPAT_DEFAULT_AGENT") or "assistant"
 # The model catalog (GET /api/models/). Each id is in litellm's price map (checked by a test).

@@ -16,6 +16,9 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.conversations.urls")),
     path("", include("apps.runs.urls")),
     path("", include("apps.tools.urls")),
+    path("", include("apps.councilors.urls")),
+    path("", include("apps.activity.urls")),
+    path("", include("apps.portfolio.urls")),
 ]
 
 urlpatterns = [

@@ -84,6 +84,25 @@ def broadcast_councilor_status(message: dict[str, Any]) -> None:
     )
 
 
+# A councilor run's life, on /ws/councilors/ and the gamification "councilors" topic.
+COUNCILOR_STARTED = "councilor.started"
+COUNCILOR_COMPLETED = "councilor.completed"
+COUNCILOR_ERROR = "councilor.error"
+COUNCILOR_EVENTS = frozenset({COUNCILOR_STARTED, COUNCILOR_COMPLETED, COUNCILOR_ERROR})
+
+
+def broadcast_councilor_event(name: str, payload: dict[str, Any]) -> None:
+    """Sends ``councilor.started|completed|error`` to both councilor audiences.
+
+    ``/ws/councilors/`` clients get ``{"type": name, **payload}``; gamification clients
+    subscribed to "councilors" get ``{"event": name, **payload}``.
+    """
+    if name not in COUNCILOR_EVENTS:
+        raise ValueError(f"not a councilor event: {name!r}")
+    _group_send(COUNCILORS_GROUP, {**payload, "type": name})
+    broadcast_to_gamification({"topic": TOPIC_COUNCILORS, "payload": {**payload, "event": name}})
+
+
 def tool_summary(envelope: dict[str, Any]) -> dict[str, Any]:
     """What the gamification feed shows of a tool event: never its arguments or output."""
     data = envelope.get("data") or {}

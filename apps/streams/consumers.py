@@ -421,7 +421,7 @@ class GamificationConsumer(StreamConsumer):
 
 
 class CouncilorsConsumer(StreamConsumer):
-    """Forwards ``councilor.status`` messages to any signed-in user."""
+    """Forwards councilor status and ``councilor.started|completed|error`` to any signed-in user."""
 
     def stream_groups(self) -> list[str]:
         return [COUNCILORS_GROUP]
@@ -431,3 +431,5 @@ class CouncilorsConsumer(StreamConsumer):
 
     async def councilor_status(self, message: Message) -> None:
         await self.push(dict(message))
+
+    councilor_started = councilor_completed = councilor_error = councilor_status

@@ -8,6 +8,7 @@ from apps.agents.models import Agent
 from apps.runs import events, services
 from apps.runs.models import Run
 from apps.streams.broadcast import (
+    broadcast_councilor_event,
     broadcast_councilor_status,
     broadcast_to_gamification,
     broadcast_tool_summary,
@@ -202,6 +203,33 @@ async def test_councilor_status_also_reaches_the_gamification_councilors_topic(v
         "payload": {"event": "councilor.status", "councilor": "ada", "status": "idle"},
     }
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("name", ["councilor.started", "councilor.completed", "councilor.error"])
+async def test_councilor_run_events_reach_both_councilor_audiences(viewer, name):
+    councilors = await open_socket(viewer, "/ws/councilors/")
+    feed = await subscribed_socket(viewer, ["councilors"])
+    assert await councilors[2].receive_json_from(timeout=2) == {"type": "connected"}
+
+    await sync_to_async(broadcast_councilor_event)(name, {"councilor": 7, "run_id": "r1"})
+
+    assert await councilors[2].receive_json_from(timeout=2) == {
+        "type": name,
+        "councilor": 7,
+        "run_id": "r1",
+    }
+    assert await feed.receive_json_from(timeout=2) == {
+        "type": "event",
+        "topic": "councilors",
+        "payload": {"event": name, "councilor": 7, "run_id": "r1"},
+    }
+    await councilors[2].disconnect()
+    await feed.disconnect()
+
+
+def test_only_the_three_councilor_run_events_can_be_broadcast():
+    with pytest.raises(ValueError, match="not a councilor event"):
+        broadcast_councilor_event("councilor.exploded", {})
 
 
 # --- Task events and who sees them ----------------------------------------------
