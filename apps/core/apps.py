@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 
 
@@ -12,7 +14,9 @@ class CoreConfig(AppConfig):
 
         from apps.core import gc_guard, roles
 
-        if settings.CONDUCTOR_GC_ON_THREAD:
+        # Not inside mypy, whose django-stubs plugin sets Django up and which manages
+        # the collector itself.
+        if settings.CONDUCTOR_GC_ON_THREAD and "mypy" not in sys.modules:
             gc_guard.install()
         roles.connect(self)
 
