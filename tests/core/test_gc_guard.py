@@ -68,15 +68,17 @@ def allocations_past_the_threshold() -> list[list[object]]:
 
 
 def test_the_crash_is_real_and_the_guard_prevents_it():
-    unguarded = run_crash_script()
-    if unguarded.returncode == 0:
+    # The crash depends on when collections happen to start: a few tries make it certain.
+    unguarded = [run_crash_script() for _ in range(3)]
+    if all(result.returncode == 0 for result in unguarded):
         pytest.skip("this interpreter survives gh-148891 without the guard")
-    assert unguarded.returncode == -signal.SIGSEGV, unguarded.stderr
+    assert -signal.SIGSEGV in [result.returncode for result in unguarded]
 
-    guarded = run_crash_script("--guard")
+    for _ in range(3):
+        guarded = run_crash_script("--guard")
 
-    assert guarded.returncode == 0, guarded.stderr
-    assert guarded.stdout.strip() == "survived"
+        assert guarded.returncode == 0, guarded.stderr
+        assert guarded.stdout.strip() == "survived"
 
 
 def test_django_start_up_moves_collection_onto_the_collector_thread():
