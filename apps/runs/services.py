@@ -31,6 +31,7 @@ from apps.runs.models import (
     RunStep,
     Severity,
 )
+from apps.runs.signals import run_finished
 from apps.screenplays.models import Screenplay
 from apps.streams.broadcast import (
     TASK_COMPLETED,
@@ -366,7 +367,18 @@ def run_finish(
         instance_record_run(
             instance_id=run.instance_id, exit_status=status, duration_ms=duration_ms
         )
+    transaction.on_commit(lambda: _announce_finished(run.pk))
     return run
+
+
+def _announce_finished(run_id: Any) -> None:
+    """Sends run_finished; a failing receiver is logged, and the others still hear it."""
+    run = Run.objects.select_related("agent").filter(pk=run_id).first()
+    if run is None:  # deleted in the meantime: nothing left to announce
+        return
+    for receiver, outcome in run_finished.send_robust(sender=Run, run=run):
+        if isinstance(outcome, Exception):
+            logger.error("run_finished receiver %r failed", receiver, exc_info=outcome)
 
 
 def run_reap_stale(*, older_than: timedelta | None = None) -> int:
