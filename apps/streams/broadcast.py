@@ -6,6 +6,9 @@ a record, so a channel-layer failure is logged and swallowed.
 A broadcast about one run carries its owner as the ``audience``: the gamification
 consumer passes it on only to that user and to staff, as the run's own stream would.
 Runs nobody owns (a councilor's, say) are for every signed-in user.
+
+Task events are the exception to "not a record": apps.activity stores each one (the
+gamification feed) before broadcasting it, see :func:`broadcast_task_event`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 from django.utils import timezone
 
 from apps.runs import events
@@ -147,7 +149,12 @@ def task_event(run: Run, name: str) -> dict[str, Any]:
 
 
 def _task_summary(run: Run, name: str) -> str:
-    text = {TASK_COMPLETED: run.result, TASK_ERROR: run.error}.get(name) or run.input
+    outcome = {TASK_COMPLETED: run.result, TASK_ERROR: run.error}.get(name)
+    return one_line_summary(outcome or run.input)
+
+
+def one_line_summary(text: str) -> str:
+    """``text`` on one line, cut to at most ``TASK_SUMMARY_CHARS`` with an ellipsis."""
     text = " ".join(text.split())
     if len(text) <= TASK_SUMMARY_CHARS:
         return text
@@ -155,10 +162,13 @@ def _task_summary(run: Run, name: str) -> str:
 
 
 def broadcast_task_event(run: Run, name: str) -> None:
-    """Sends a task event about ``run`` once the current transaction commits.
+    """Records a task event about ``run`` in the current transaction; broadcasts it on commit.
 
-    The payload is taken now, from the run as it is at this point of its life.
+    The payload is taken now, from the run as it is at this point of its life. Unlike
+    the other functions here, this one writes a row: the feed (``GET /api/tasks/events/``)
+    replays what the socket showed, so a failed insert fails the caller's transaction.
     """
-    message = {"topic": TOPIC_TASKS, "payload": task_event(run, name)}
-    audience = run.created_by_id
-    transaction.on_commit(lambda: broadcast_to_gamification(message, audience=audience))
+    # apps.activity builds on this module (its constants, task_event): import it late.
+    from apps.activity.services import task_event_record_for_run
+
+    task_event_record_for_run(run=run, name=name)
