@@ -25,6 +25,11 @@ PERSONAS = {
         "# Careful reviewer\n\nYou review code and prose for bugs, risks and unclear wording.\n"
         "List findings from most to least important.\n"
     ),
+    "Portfolio guide": (
+        "# Portfolio guide\n\nYou talk with visitors of the team's public portfolio. Answer their\n"
+        "questions about the team's work in a friendly, brief way. Never invent projects,\n"
+        "clients or figures: when you do not know, say so and suggest getting in touch.\n"
+    ),
 }
 
 SCREENPLAY = """# Welcome to Conductor
@@ -56,6 +61,17 @@ AGENTS: list[dict[str, Any]] = [
         "group": "demo",
         "tags": ["code", "review", "python"],
         "persona": "Careful reviewer",
+    },
+    {
+        # The agent of the public portfolio chat (CONDUCTOR_PORTFOLIO_AGENT): no tools.
+        "slug": "portfolio",
+        "name": "Portfolio Guide",
+        "emoji": "👋",
+        "description": "Answers visitors' questions about the team's work, in the public chat.",
+        "group": "demo",
+        "tags": ["portfolio", "public"],
+        "persona": "Portfolio guide",
+        "tools": [],
     },
 ]
 

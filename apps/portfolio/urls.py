@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.portfolio.api import PortfolioChatView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("portfolio/chat/", PortfolioChatView.as_view(), name="portfolio-chat"),
+]

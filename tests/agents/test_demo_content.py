@@ -12,8 +12,12 @@ def test_seed_demo_creates_a_small_team_once():
     call_command("seed_demo")
     call_command("seed_demo")
 
-    assert sorted(Agent.objects.values_list("slug", flat=True)) == ["assistant", "code_reviewer"]
-    assert Persona.objects.count() == 2
+    assert sorted(Agent.objects.values_list("slug", flat=True)) == [
+        "assistant",
+        "code_reviewer",
+        "portfolio",
+    ]
+    assert Persona.objects.count() == 3
     assert Screenplay.objects.filter(name="Welcome to Conductor").count() == 1
     assert all(agent.persona is not None for agent in Agent.objects.all())
 
