@@ -411,12 +411,20 @@ CONDUCTOR_GC_ON_THREAD = env_bool("CONDUCTOR_GC_ON_THREAD", default=True)
 # Public portfolio chat (POST /api/portfolio/chat/): the agent it runs, in contextual mode.
 CONDUCTOR_PORTFOLIO_AGENT = env_str("CONDUCTOR_PORTFOLIO_AGENT") or "portfolio"
 CONDUCTOR_PORTFOLIO_TIMEOUT_SECONDS = env_int("CONDUCTOR_PORTFOLIO_TIMEOUT_SECONDS", 60, minimum=1)
+# The working directory of portfolio runs (an absolute path). Empty: <CONDUCTOR_DATA_DIR>/portfolio,
+# an empty directory created on first use. The portfolio agent should have no file tools.
+CONDUCTOR_PORTFOLIO_CWD = env_str("CONDUCTOR_PORTFOLIO_CWD")
 # Proxies (IPs or CIDR networks) whose X-Forwarded-For is believed when rate limiting
 # the public endpoints; from anyone else the header is ignored.
 CONDUCTOR_TRUSTED_PROXIES = env_list("CONDUCTOR_TRUSTED_PROXIES", [])
 # A shared secret that lets another service post task events
 # (POST /api/internal/task-event/ with "Authorization: Bearer <token>"). Unset: staff only.
 CONDUCTOR_SERVICE_TOKEN = env_str("CONDUCTOR_SERVICE_TOKEN")
+# The working directory of a promoted councilor's screenplay when the promote names none.
+# Empty: <CONDUCTOR_DATA_DIR>/councilors.
+CONDUCTOR_COUNCILOR_WORKING_DIRECTORY = env_str("CONDUCTOR_COUNCILOR_WORKING_DIRECTORY")
+# How many recent runs (and ticks) GET /api/councilors/{id}/reports/ lists.
+CONDUCTOR_COUNCILOR_REPORT_RUNS = env_int("CONDUCTOR_COUNCILOR_REPORT_RUNS", 10, minimum=1)
 # The agent the seed-gateway routes (/execute, /api/v1/stream-execute) run without agent_id.
 CONDUCTOR_COMPAT_DEFAULT_AGENT = env_str("CONDUCTOR_COMPAT_DEFAULT_AGENT") or "assistant"
 # The model catalog (GET /api/models/). Each id is in litellm's price map (checked by a test).
