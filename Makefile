@@ -41,7 +41,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 typecheck: install-dev
-	$(BIN)/mypy apps conductor_site
+	$(BIN)/mypy apps conductor_site conductor_client
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

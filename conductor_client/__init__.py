@@ -1,0 +1,1 @@
+"""Python client for the Conductor API, and the `conductor` command."""
