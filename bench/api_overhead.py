@@ -6,15 +6,14 @@ machine noise hits both sides alike.
 
 from __future__ import annotations
 
-import argparse
+import sys
 
-from _common import setup_django, summary_ms, timings, write_result
+from bench._common import Result, exit_code, parse_args, setup_django, summary_ms, timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=500)
-    args = parser.parse_args()
+def main() -> int:
+    args = parse_args(__doc__ or "")
+    requests = 200 if args.quick else 1000
 
     setup_django()
     from django.conf import settings
@@ -45,23 +44,21 @@ def main() -> None:
             client.get("/bench-bare/")
 
         ours, baseline = [], []
-        for _ in range(args.requests // 50):
+        for _ in range(requests // 50):
             ours += timings(lambda: client.get("/api/me/", **auth), 50)
             baseline += timings(lambda: client.get("/bench-bare/"), 50)
     finally:
         runner.teardown_databases(old_config)
 
     ours_s, base_s = summary_ms(ours), summary_ms(baseline)
+    result = Result("api_overhead", quick=args.quick)
+    result.add_row(route="GET /api/me/ (ours)", **ours_s)
+    result.add_row(route="bare Django view", **base_s)
     ratio = round(ours_s["p50_ms"] / base_s["p50_ms"], 2)
-    print(f"{'':24}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'GET /api/me/ (ours)':24}{ours_s['p50_ms']:>10}{ours_s['p99_ms']:>10}")
-    print(f"{'bare Django view':24}{base_s['p50_ms']:>10}{base_s['p99_ms']:>10}")
-    print(f"p50 ratio ours/baseline: {ratio}")
-    write_result(
-        "api_overhead",
-        {"requests": len(ours), "ours": ours_s, "baseline": base_s, "p50_ratio": ratio},
-    )
+    result.notes.append(f"p50 ratio ours/baseline: {ratio} (informational, no target)")
+    result.save_and_print()
+    return exit_code(result)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
