@@ -14,15 +14,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
-from mcp.server.transport_security import TransportSecuritySettings
-from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from apps.mcp.identity import DrfTokenVerifier
+if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
+
+# The MCP SDK is imported where it is used, not here: conductor_site.asgi imports this
+# module, and every server process would otherwise load the SDK before its first MCP
+# request (tests/core/test_lazy_imports.py).
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ def transport_security() -> TransportSecuritySettings:
 
     ``*`` among the allowed hosts turns the check off, as it does for Django.
     """
+    from mcp.server.transport_security import TransportSecuritySettings
+
     if "*" in settings.CONDUCTOR_MCP_ALLOWED_HOSTS:
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
     hosts = allowed_hosts()
@@ -68,6 +72,8 @@ class RequireBearer:
     """HTTP requests without a valid DRF bearer token answer 401; lifespan passes through."""
 
     def __init__(self, app: ASGIApp) -> None:
+        from mcp.server.auth.middleware.bearer_auth import RequireAuthMiddleware
+
         self._require = RequireAuthMiddleware(app, required_scopes=[])
         self._app = app
 
@@ -81,6 +87,10 @@ class RequireBearer:
 def build_http_app() -> ASGIApp:
     """The SDK's streamable HTTP app at ``/mcp`` (with its own session manager), behind
     the SDK's bearer middleware fed by DRF tokens."""
+    from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
+    from starlette.middleware.authentication import AuthenticationMiddleware
+
+    from apps.mcp.identity import DrfTokenVerifier
     from apps.mcp.server import server
 
     sdk_app = server.streamable_http_app(
