@@ -23,6 +23,15 @@ from apps.runs.api.serializers import (
 )
 from apps.runs.models import Approval, Run, RunSource, RunStatus, RunStep
 
+# The columns RunSerializer reads: its model fields, and agent and created_by through
+# their joins (events_url and offline_demo are computed from id and model).
+_NOT_COLUMNS = {"agent", "created_by", "events_url", "offline_demo"}
+LIST_COLUMNS = [
+    *(name for name in RunSerializer.Meta.fields if name not in _NOT_COLUMNS),
+    "agent__slug",
+    "created_by__username",
+]
+
 
 class RunFilter(filters.FilterSet):
     agent = filters.CharFilter(field_name="agent__slug")
@@ -64,6 +73,10 @@ class RunViewSet(
             runs = runs.prefetch_related(
                 Prefetch("steps", queryset=steps), Prefetch("approvals", queryset=approvals)
             )
+        elif self.action == "list":
+            # A page loads only what RunSerializer shows: not the checkpoint, nor the
+            # agent's prompts and tool lists, nor the user's password hash.
+            runs = runs.only(*LIST_COLUMNS)
         return runs
 
     def get_serializer_class(self) -> type:
