@@ -8,8 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -42,6 +40,7 @@ from apps.streams.broadcast import (
     broadcast_task_event,
     broadcast_tool_summary,
 )
+from apps.streams.publish import group_send
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +67,9 @@ def event_envelope(record: RunEvent) -> dict[str, Any]:
 
 
 def _publish(envelope: dict[str, Any], owner_id: int | None = None) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {"type": events.LAYER_MESSAGE_TYPE, "envelope": envelope}
     try:
-        async_to_sync(layer.group_send)(events.run_group(envelope["run_id"]), message)
+        group_send(events.run_group(envelope["run_id"]), message)
     except Exception:
         # The log is the source of truth: streams replay what live delivery missed.
         logger.warning("could not publish %s for run %s", envelope["event"], envelope["run_id"])

@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from apps.runs import events
+from apps.streams.publish import group_send
 
 if TYPE_CHECKING:
     from apps.runs.models import Run
@@ -52,11 +51,8 @@ TASK_SUMMARY_CHARS = 200
 
 
 def _group_send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        group_send(group, message)
     except Exception:
         logger.warning("could not broadcast %s to %s", message.get("type"), group)
 

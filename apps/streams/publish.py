@@ -1,0 +1,90 @@
+"""Sending to a channel-layer group from sync code (the runtime, Celery tasks, services).
+
+``async_to_sync`` called from a thread without an event loop starts a new loop on a new
+thread for every call, and channels-redis keeps its connections per loop: every event a
+run emitted paid for a thread, a loop and a fresh Redis connection. Here each process
+keeps one publishing loop on a daemon thread instead, so the layer's connections are
+opened once and reused. That loop sends through a layer instance of its own, built from
+the same settings: the shared instance may be flushed from another loop (channels'
+``flush()`` closes every loop's connections), which must not touch this loop's.
+
+The in-memory layer (the embedded default) is the exception: its queues belong to the
+loop that reads them, so it keeps ``async_to_sync``, which runs on that loop when called
+from one of its threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import (
+    BaseChannelLayer,
+    InMemoryChannelLayer,
+    channel_layers,
+    get_channel_layer,
+)
+
+PUBLISH_TIMEOUT_SECONDS = 5.0
+THREAD_NAME = "channel-layer-publisher"
+
+
+class _PublishingLoop:
+    """One event loop per process, on a daemon thread, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+        self._shared: BaseChannelLayer | None = None
+        self._layer: BaseChannelLayer | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            # A forked child (Celery's prefork pool) inherits the loop but not its thread.
+            if self._loop is None or self._pid != os.getpid():
+                self._loop = asyncio.new_event_loop()
+                self._pid = os.getpid()
+                threading.Thread(
+                    target=self._loop.run_forever, name=THREAD_NAME, daemon=True
+                ).start()
+            return self._loop
+
+    def layer_for(self, shared: BaseChannelLayer) -> BaseChannelLayer:
+        """This loop's own instance of the layer ``shared`` was built from."""
+        with self._lock:
+            if self._shared is not shared:  # first use, or the settings changed
+                old, self._layer = self._layer, channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+                self._shared = shared
+                if old is not None and self._loop is not None and hasattr(old, "close_pools"):
+                    asyncio.run_coroutine_threadsafe(old.close_pools(), self._loop)
+            assert self._layer is not None
+            return self._layer
+
+    def run(self, coroutine: Any, timeout: float) -> Any:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise TimeoutError(f"the channel layer did not answer within {timeout:g} s") from None
+
+
+_publishing_loop = _PublishingLoop()
+
+
+def group_send(group: str, message: dict[str, Any], *, timeout: float | None = None) -> None:
+    """Sends ``message`` to ``group``; raises what the layer raises (callers decide)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, message)
+        return
+    own = _publishing_loop.layer_for(layer)
+    _publishing_loop.run(own.group_send(group, message), timeout or PUBLISH_TIMEOUT_SECONDS)

@@ -1,0 +1,109 @@
+"""Publishing from sync code (apps/streams/publish.py): one loop per process, reused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+from apps.streams.publish import group_send
+from tests.services import redis_url
+
+
+class SilentLayer(BaseChannelLayer):
+    """A channel layer that never answers a group_send."""
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        await asyncio.sleep(3600)
+
+
+@pytest.fixture
+def silent_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.streams.test_publish.SilentLayer"}}
+
+
+@pytest.fixture
+def redis_layer(settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url()], "prefix": f"test-publish-{uuid.uuid4().hex}"},
+        }
+    }
+    return get_channel_layer()
+
+
+def connections_opened() -> int:
+    return int(redis.Redis.from_url(redis_url()).info("stats")["total_connections_received"])
+
+
+def receive_all(layer: Any, channel: str, count: int) -> list[int]:
+    async def receive() -> list[int]:
+        return [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(count)]
+
+    return async_to_sync(receive)()
+
+
+def listening_channel(layer: Any, group: str) -> str:
+    async def join() -> str:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        return channel
+
+    return async_to_sync(join)()
+
+
+def test_a_layer_that_does_not_answer_times_out_instead_of_hanging(silent_layer):
+    started = time.monotonic()
+
+    with pytest.raises(TimeoutError, match=r"did not answer within 0\.2 s"):
+        group_send("anything", {"type": "x"}, timeout=0.2)
+
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.redis
+def test_publishing_from_a_worker_thread_reuses_its_redis_connection(redis_layer):
+    group = "publish-reuse"
+    channel = listening_channel(redis_layer, group)
+    before = connections_opened()
+
+    def publish() -> None:
+        for n in range(50):
+            group_send(group, {"type": "test.message", "n": n})
+
+    worker = threading.Thread(target=publish)
+    worker.start()
+    worker.join(30)
+
+    # async_to_sync from a thread opened a new event loop, and so a new connection, per call.
+    assert connections_opened() - before <= 2
+    assert receive_all(redis_layer, channel, 50) == list(range(50))
+
+
+@pytest.mark.redis
+def test_a_forked_child_publishes_on_a_loop_of_its_own(redis_layer):
+    group = "publish-fork"
+    channel = listening_channel(redis_layer, group)
+    group_send(group, {"type": "test.message", "n": 1})  # the parent's loop is running
+
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit code only
+        status = 1
+        try:
+            group_send(group, {"type": "test.message", "n": 2}, timeout=5)
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert receive_all(redis_layer, channel, 2) == [1, 2]
