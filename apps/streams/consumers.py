@@ -28,6 +28,7 @@ from apps.runs import services
 from apps.runs.events import TERMINAL_EVENTS, run_group
 from apps.runs.models import Run
 from apps.runs.selectors import run_events_after, runs_visible_to
+from apps.streams import idle_check
 from apps.streams.broadcast import COUNCILORS_GROUP, GAMIFICATION_GROUP, TOPICS
 
 logger = logging.getLogger(__name__)
@@ -257,6 +258,7 @@ class RunEventsConsumer(StreamConsumer):
         self.sent_seq = 0
         self.sent_terminal = False
         self._catching_up: asyncio.Task[None] | None = None
+        self._following = False  # counted in idle_check while open
 
     async def authorize(self) -> bool:
         # An unknown run and another user's run look the same: no existence leak.
@@ -268,6 +270,9 @@ class RunEventsConsumer(StreamConsumer):
         return [run_group(self.run.pk)]
 
     async def on_open(self) -> None:
+        assert self.run is not None
+        idle_check.follow(self.run.pk)
+        self._following = True
         await self.replay(after=_after_in_query(self.scope))
         self._catching_up = asyncio.create_task(self._catch_up_while_live())
 
@@ -276,6 +281,9 @@ class RunEventsConsumer(StreamConsumer):
             self._catching_up.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._catching_up
+        if self.run is not None and self._following:
+            idle_check.unfollow(self.run.pk)
+            self._following = False
 
     async def replay(self, *, after: int) -> None:
         self.sent_seq = after
@@ -293,7 +301,11 @@ class RunEventsConsumer(StreamConsumer):
                 await self.channel_layer.send(self.channel_name, {"type": "run.catch_up"})
 
     async def run_catch_up(self, message: Message) -> None:
-        if not self.closed and not self.sent_terminal:
+        if self.closed or self.sent_terminal:
+            return
+        assert self.run is not None
+        idle = float(settings.CONDUCTOR_SSE_KEEPALIVE_SECONDS)
+        if await idle_check.has_news(self.run.pk, self.sent_seq, max_age=idle / 2):
             await self._send_from_log(before=None)
 
     async def _send_from_log(self, *, before: int | None) -> bool:

@@ -35,6 +35,7 @@ from apps.runs import events
 from apps.runs.models import Run
 from apps.runs.selectors import run_events_after
 from apps.runs.services import event_envelope
+from apps.streams import idle_check
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ async def follow_run(
     channel = await layer.new_channel()
     await layer.group_add(group, channel)
     inbox = _Inbox(layer, channel)
+    idle_check.follow(run_id)
     try:
         await _after_join()
         finished, replay = await _log_snapshot(run_id, after)
@@ -80,6 +82,7 @@ async def follow_run(
                     break
     finally:
         # Also on CancelledError/GeneratorExit when the client goes away.
+        idle_check.unfollow(run_id)
         await inbox.close()
         await layer.group_discard(group, channel)
 
@@ -91,6 +94,10 @@ async def _next_batch(
     while True:
         live = await inbox.next(idle_seconds)
         if live is None:
+            # Read the log only if the run logged past what was sent (checked for all
+            # idle streams at once): a lost publish still arrives, a quiet run costs nothing.
+            if not await idle_check.has_news(run_id, cursor.last, max_age=idle_seconds / 2):
+                return []
             return await _logged(run_id, after=cursor.last)
         if live["id"] > cursor.last:
             break
