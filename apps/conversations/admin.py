@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from apps.conversations import selectors, services
 from apps.conversations.models import Conversation, Message
+from apps.core.admin_actions import apply_to_each
 from apps.core.exceptions import ConductorError
 from apps.instances.models import AgentInstance
 
@@ -58,25 +59,6 @@ class SoftDeleteAdminMixin:
         if entry is not None:
             actions["delete_selected"] = (entry[0], entry[1], "Hard delete selected (permanent)")
         return actions
-
-
-def _for_each(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[Any],
-    operation: Callable[[Any], object],
-    verb: str,
-) -> None:
-    done = 0
-    for obj in queryset:
-        try:
-            operation(obj)
-        except ConductorError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    noun = model_admin.model._meta.verbose_name_plural
-    model_admin.message_user(request, f"{verb} {done} {noun}.", messages.SUCCESS)
 
 
 class MessageInline(admin.TabularInline):
@@ -211,17 +193,17 @@ class ConversationAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
     @admin.action(description="Soft delete selected conversations", permissions=["soft_delete"])
     def soft_delete_selected(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         operation = _acting(services.conversation_soft_delete, "conversation", request)
-        _for_each(self, request, queryset.filter(is_deleted=False), operation, "Deleted")
+        apply_to_each(self, request, queryset.filter(is_deleted=False), operation, "Deleted")
 
     @admin.action(description="Restore selected conversations", permissions=["change"])
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         operation = _acting(services.conversation_restore, "conversation", request)
-        _for_each(self, request, queryset.filter(is_deleted=True), operation, "Restored")
+        apply_to_each(self, request, queryset.filter(is_deleted=True), operation, "Restored")
 
     @admin.action(description="Clone selected conversations", permissions=["add"])
     def clone_selected(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         operation = _acting(services.conversation_clone, "conversation", request)
-        _for_each(self, request, queryset.filter(is_deleted=False), operation, "Cloned")
+        apply_to_each(self, request, queryset.filter(is_deleted=False), operation, "Cloned")
 
 
 class MessageAdminForm(forms.ModelForm):
@@ -299,21 +281,21 @@ class MessageAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Hide selected messages", permissions=["change"])
     def hide_selected(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        _for_each(self, request, queryset, _set_hidden(request, hidden=True), "Hid")
+        apply_to_each(self, request, queryset, _set_hidden(request, hidden=True), "Hid")
 
     @admin.action(description="Unhide selected messages", permissions=["change"])
     def unhide_selected(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        _for_each(self, request, queryset, _set_hidden(request, hidden=False), "Unhid")
+        apply_to_each(self, request, queryset, _set_hidden(request, hidden=False), "Unhid")
 
     @admin.action(description="Soft delete selected messages", permissions=["soft_delete"])
     def soft_delete_selected(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         operation = _acting(services.message_soft_delete, "message", request)
-        _for_each(self, request, queryset.filter(is_deleted=False), operation, "Deleted")
+        apply_to_each(self, request, queryset.filter(is_deleted=False), operation, "Deleted")
 
     @admin.action(description="Restore selected messages", permissions=["change"])
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         operation = _acting(services.message_restore, "message", request)
-        _for_each(self, request, queryset.filter(is_deleted=True), operation, "Restored")
+        apply_to_each(self, request, queryset.filter(is_deleted=True), operation, "Restored")
 
 
 def _acting(

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
@@ -12,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.agents.models import Agent
-from apps.core.exceptions import ConductorError
+from apps.core.admin_actions import apply_to_each
 from apps.councilors import schedules, selectors, services
 from apps.councilors.models import Councilor, CouncilorTick
 
@@ -40,24 +39,6 @@ class CouncilorAdminForm(forms.ModelForm):
         if self.instance.pk is None and cleaned.get("agent") is None:
             self.add_error("agent", "Choose the agent to promote.")
         return cleaned
-
-
-def _for_each(
-    admin_: CouncilorAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[Councilor],
-    operation: Callable[[Councilor], object],
-    verb: str,
-) -> None:
-    done = 0
-    for councilor in queryset:
-        try:
-            operation(councilor)
-        except ConductorError as exc:
-            admin_.message_user(request, f"{councilor}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    admin_.message_user(request, f"{verb} {done} councilor(s).", messages.SUCCESS)
 
 
 class CouncilorTickInline(admin.TabularInline):
@@ -196,21 +177,21 @@ class CouncilorAdmin(admin.ModelAdmin):
         def run(councilor: Councilor) -> object:
             return services.councilor_execute_now(councilor=councilor, actor=request.user)
 
-        _for_each(self, request, queryset, run, "Started")
+        apply_to_each(self, request, queryset, run, "Started", noun="councilor(s)")
 
     @admin.action(description="Pause", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Councilor]) -> None:
         def pause(councilor: Councilor) -> object:
             return services.councilor_pause(councilor=councilor, actor=request.user)
 
-        _for_each(self, request, queryset, pause, "Paused")
+        apply_to_each(self, request, queryset, pause, "Paused", noun="councilor(s)")
 
     @admin.action(description="Resume", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Councilor]) -> None:
         def resume(councilor: Councilor) -> object:
             return services.councilor_resume(councilor=councilor, actor=request.user)
 
-        _for_each(self, request, queryset, resume, "Resumed")
+        apply_to_each(self, request, queryset, resume, "Resumed", noun="councilor(s)")
 
 
 @admin.register(CouncilorTick)

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.exceptions import ConductorError
+from apps.core.admin_actions import apply_to_each
 from apps.instances import services
 from apps.instances.models import AgentInstance
 
@@ -52,24 +51,6 @@ class AgentInstanceAdminForm(forms.ModelForm):
         if value is None and self.instance.pk is not None:
             raise forms.ValidationError("An existing instance keeps a display order.")
         return value
-
-
-def _for_each(
-    admin_: AgentInstanceAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[AgentInstance],
-    operation: Callable[[AgentInstance], object],
-    verb: str,
-) -> None:
-    done = 0
-    for instance in queryset:
-        try:
-            operation(instance)
-        except ConductorError as exc:
-            admin_.message_user(request, f"{instance}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    admin_.message_user(request, f"{verb} {done} instance(s).", messages.SUCCESS)
 
 
 @admin.register(AgentInstance)
@@ -179,14 +160,23 @@ class AgentInstanceAdmin(admin.ModelAdmin):
         def soft_delete(instance: AgentInstance) -> object:
             return services.instance_soft_delete(instance=instance, actor=request.user)
 
-        _for_each(self, request, queryset.filter(is_deleted=False), soft_delete, "Deleted")
+        apply_to_each(
+            self,
+            request,
+            queryset.filter(is_deleted=False),
+            soft_delete,
+            "Deleted",
+            noun="instance(s)",
+        )
 
     @admin.action(description="Restore selected instances", permissions=["change"])
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[AgentInstance]) -> None:
         def restore(instance: AgentInstance) -> object:
             return services.instance_restore(instance=instance, actor=request.user)
 
-        _for_each(self, request, queryset.filter(is_deleted=True), restore, "Restored")
+        apply_to_each(
+            self, request, queryset.filter(is_deleted=True), restore, "Restored", noun="instance(s)"
+        )
 
 
 def _copy_state(source: AgentInstance, target: AgentInstance) -> None:

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from apps.core.admin_actions import apply_to_each
 from apps.core.exceptions import ConductorError
 from apps.core.markdown import render_markdown
 from apps.screenplays import services
@@ -70,24 +70,6 @@ class TagListFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         return screenplays_tagged(queryset=queryset, tags=[value]) if value else queryset
-
-
-def _for_each(
-    admin_: ScreenplayAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[Screenplay],
-    operation: Callable[[Screenplay], object],
-    verb: str,
-) -> None:
-    done = 0
-    for screenplay in queryset:
-        try:
-            operation(screenplay)
-        except ConductorError as exc:
-            admin_.message_user(request, f"{screenplay}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    admin_.message_user(request, f"{verb} {done} screenplay(s).", messages.SUCCESS)
 
 
 @admin.register(Screenplay)
@@ -194,20 +176,20 @@ class ScreenplayAdmin(admin.ModelAdmin):
     @admin.action(description="Soft delete selected screenplays", permissions=["soft_delete"])
     def soft_delete_selected(self, request: HttpRequest, queryset: QuerySet[Screenplay]) -> None:
         alive = queryset.filter(is_deleted=False)
-        _for_each(self, request, alive, _soft_delete, "Deleted")
+        apply_to_each(self, request, alive, _soft_delete, "Deleted", noun="screenplay(s)")
 
     @admin.action(description="Restore selected screenplays", permissions=["change"])
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Screenplay]) -> None:
         deleted = queryset.filter(is_deleted=True)
-        _for_each(self, request, deleted, _restore, "Restored")
+        apply_to_each(self, request, deleted, _restore, "Restored", noun="screenplay(s)")
 
     @admin.action(description="Mark selected screenplays as used", permissions=["change"])
     def mark_as_used(self, request: HttpRequest, queryset: QuerySet[Screenplay]) -> None:
-        _for_each(self, request, queryset, _mark_used, "Marked as used")
+        apply_to_each(self, request, queryset, _mark_used, "Marked as used", noun="screenplay(s)")
 
     @admin.action(description="Duplicate selected screenplays", permissions=["add"])
     def duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Screenplay]) -> None:
-        _for_each(self, request, queryset, _duplicate, "Duplicated")
+        apply_to_each(self, request, queryset, _duplicate, "Duplicated", noun="screenplay(s)")
 
 
 def _soft_delete(screenplay: Screenplay) -> object:
