@@ -22,7 +22,7 @@ from apps.activity import selectors, services
 from apps.activity.auth import IsStaffOrService, ServiceTokenAuthentication
 from apps.activity.exceptions import TaskEventTooLarge
 from apps.activity.models import TaskEvent, TaskEventType
-from apps.core.serializers import StrictCharField
+from apps.core.serializers import StrictBooleanField, StrictCharField, StrictIntegerField
 from apps.runs.models import Run, RunSource, RunStatus, Severity
 from apps.runs.selectors import runs_visible_to
 from apps.streams.broadcast import TASK_SUMMARY_CHARS, one_line_summary
@@ -42,25 +42,7 @@ TASK_SORT_FIELDS = (
     "total_tokens",
 )
 
-# --- Strict JSON fields: a typed field refuses another JSON type rather than coercing it.
-
-
-class StrictIntegerField(serializers.IntegerField):
-    default_error_messages = {"not_an_integer": "Must be an integer."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("not_an_integer")
-        return int(super().to_internal_value(data))
-
-
-class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"not_a_boolean": "Must be true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("not_a_boolean")
-        return data
+# --- A serializer that names the keys it does not know.
 
 
 class ClosedSerializer(serializers.Serializer):

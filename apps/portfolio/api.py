@@ -11,20 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.serializers import StrictCharField
 from apps.core.validators import validate_no_control_characters
 from apps.portfolio import services
 from apps.portfolio.throttling import PortfolioRateThrottle
 
 MESSAGE_MAX_CHARS = 2_000
-
-
-class StrictCharField(serializers.CharField):
-    """Text only: DRF's CharField would turn 42 into "42"."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
 
 
 class PortfolioChatSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from apps.core.api_utils import visible
 from apps.core.permissions import ModelPermissions
+from apps.core.serializers import StrictCharField
 from apps.screenplays import services
 from apps.screenplays.markdown_validation import validate_markdown
 from apps.screenplays.models import (
@@ -37,15 +38,6 @@ from apps.screenplays.selectors import (
     screenplay_with_file_key,
     screenplays_tagged,
 )
-
-
-class StrictCharField(serializers.CharField):
-    """Only JSON strings: DRF's CharField would quietly turn 3 or 2.5 into text."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ScreenplaySerializer(serializers.ModelSerializer):

@@ -1,8 +1,7 @@
 import pytest
 
 from apps.streams.broadcast import broadcast_task_event
-from tests.activity.factories import TaskEventFactory
-from tests.factories import RunFactory
+from tests.factories import RunFactory, TaskEventFactory
 from tests.querycount import assert_constant_queries
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,8 @@ import pytest
 from django.utils import timezone
 
 from apps.streams.broadcast import broadcast_task_event
-from tests.activity.factories import TaskEventFactory
 from tests.envelope import assert_envelope
-from tests.factories import RunFactory
+from tests.factories import RunFactory, TaskEventFactory
 from tests.querycount import assert_constant_queries
 
 pytestmark = pytest.mark.django_db

@@ -20,3 +20,6 @@ __all__ += ["AgentInstanceFactory", "ConversationFactory", "MessageFactory"]
 from tests.factories.runs import RunFactory  # noqa: E402
 
 __all__ += ["RunFactory"]
+from tests.factories.activity import TaskEventFactory  # noqa: E402
+
+__all__ += ["TaskEventFactory"]

@@ -1,4 +1,4 @@
-"""Task events as the feed stores them (kept here while tests/factories is being edited)."""
+"""Task events as the feed stores them."""
 
 from __future__ import annotations
 
