@@ -21,6 +21,8 @@ from bench import _fanout_common as common
 from bench._common import Result, exit_code, parse_args, percentile
 
 RATE = 200.0
+# conductor_site/settings.py with REDIS_URL; the other one is measured for comparison.
+DEFAULT_LAYER, OTHER_LAYER = "pubsub", "core"
 SETTLE_SECONDS = 1.5
 # After the publisher is done, a scenario ends when everything arrived, or nothing more
 # arrived for this long.
@@ -109,6 +111,7 @@ async def raw_layer(layer: str, subscribers: int, events: int) -> dict[str, Any]
 async def through_daphne(
     layer: str,
     kind: str,
+    server: int,
     port: int,
     site: common.Site,
     run_id: str,
@@ -123,21 +126,27 @@ async def through_daphne(
     per_subscriber = [subscriber.latencies for subscriber in opened]
     process = None
     try:
+        cpu_before = common.cpu_seconds(server)
         process, published = await _publish(
             layer, common.layer_prefix(tag), f"run.{run_id}", run_id, events
         )
         await asyncio.wait_for(_drain(per_subscriber, subscribers * events, published), 180)
         await published
+        cpu = common.cpu_seconds(server) - cpu_before
         closed_early = sum(1 for subscriber in opened if subscriber.closed.done())
     finally:
         if process is not None:
             common.stop(process)
         common.close_all(opened)
         await asyncio.sleep(0.5)
+    stats = _stats(per_subscriber, events)
+    delivered = subscribers * events - stats["lost"]
     return {
-        **_stats(per_subscriber, events),
+        **stats,
         "connect_s": round(connect_s, 1),
         "closed": closed_early,
+        # daphne's CPU time per delivered frame: what one event costs per subscriber.
+        "cpu_us_per_frame": round(cpu / delivered * 1e6) if delivered else None,
     }
 
 
@@ -154,20 +163,20 @@ async def run(
         result.add_row(setup=setup, layer=layer, subscribers=subscribers, events=events, **stats)
         print(f"  {setup:<14} {layer:<7} {subscribers:>5}: {stats}", flush=True)
 
-    for layer in ("core", "pubsub"):
+    for layer in (DEFAULT_LAYER, OTHER_LAYER):
         for subscribers in counts:
             row("raw layer", layer, subscribers, await raw_layer(layer, subscribers, events))
         setups = [("ws", n) for n in counts] + [("sse", n) for n in counts]
         if quick:  # what run_all can afford: every size over WebSocket on the default
-            setups = [("ws", 1000), ("sse", 1000)]
-            if layer == "core":
-                setups = [("ws", 1), ("ws", 100), ("ws", 1000), ("sse", 1), ("sse", 1000)]
+            setups = [("ws", 1), ("ws", 100), ("ws", 1000), ("sse", 100)]
+            if layer != DEFAULT_LAYER:
+                setups = []  # its raw rows already show it losing messages
         for kind, subscribers in setups:
             # A fresh daphne each time: a saturated one keeps working off its backlog.
             tag = f"daphne-{layer}-{kind}-{subscribers}"
-            with common.daphne(site, layer, tag) as (_, port):
+            with common.daphne(site, layer, tag) as (server, port):
                 stats = await through_daphne(
-                    layer, kind, port, site, next(runs), subscribers, events, tag
+                    layer, kind, server.pid, port, site, next(runs), subscribers, events, tag
                 )
             row(f"daphne {kind}", layer, subscribers, stats)
     return figures
@@ -179,9 +188,13 @@ def main() -> int:
     result = Result("fanout", quick=args.quick)
     events = 100 if args.quick else 500
     site = common.prepare_site(runs=16)
+    from django.conf import settings
+
+    configured = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    assert configured == common.LAYERS[DEFAULT_LAYER], f"settings use {configured}"
     figures = asyncio.run(run(args.quick, result, site))
 
-    default = "core"  # conductor_site/settings.py with REDIS_URL
+    default = DEFAULT_LAYER
     ws = figures[("daphne ws", default, 1000)]
     raw = figures[("raw layer", default, 1000)]
     result.target("ws 1000 subscribers p99", ws["p99_ms"], "<", 100, " ms")
@@ -195,6 +208,15 @@ def main() -> int:
         " process, Redis and this process share the machine's cores."
     )
     result.notes.append(f"project default layer: {default}; other rows are for comparison")
+    per_frame = ws.get("cpu_us_per_frame")
+    if per_frame:
+        needed = 1000 * RATE * per_frame / 1e6
+        result.notes.append(
+            f"daphne spent {per_frame} us of CPU per WebSocket frame delivered at 1,000"
+            f" subscribers: one core sustains about {1e6 / per_frame:,.0f} frames/s, and 1,000"
+            f" subscribers x {RATE:g} events/s = {1000 * RATE:,.0f} frames/s would need about"
+            f" {needed:.0f} cores of daphne (bench/README.md: the profile)."
+        )
     result.save_and_print()
     return exit_code(result)
 

@@ -30,7 +30,7 @@ async def measure(
     site: common.Site, connections: int, window: float, result: Result
 ) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    with common.daphne(site, "core", "idle") as (process, port):
+    with common.daphne(site, "pubsub", "idle") as (process, port):
         pid = process.pid
         paths = {
             kind: [common.path_for(kind, site.runs[i % RUNS]) for i in range(connections)]
@@ -103,7 +103,7 @@ def main() -> int:
     result.notes.append(
         f"{connections} SSE + {connections} WebSocket streams on {RUNS} runs that emit nothing;"
         f" CPU over {window:g} s (CONDUCTOR_SSE_KEEPALIVE_SECONDS=15); one daphne process,"
-        " SQLite, Redis channel layer (RedisChannelLayer)."
+        " SQLite, the default Redis channel layer (RedisPubSubChannelLayer)."
     )
     result.save_and_print()
     return exit_code(result)

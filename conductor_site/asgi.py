@@ -2,10 +2,15 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conductor_site.settings")
 
-from django.core.asgi import get_asgi_application
+import django
 
-# Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+# Django must be set up before anything imports models (as get_asgi_application() does).
+django.setup(set_prefix=False)
+
+from apps.streams.asgi import StreamsASGIHandler  # noqa: E402
+
+# Django's handler, except that open event streams do not hold a thread each.
+django_asgi_app = StreamsASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

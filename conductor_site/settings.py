@@ -213,9 +213,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 
 if REDIS_URL:
+    # Pub/sub rather than the list-based core layer: one PUBLISH per group_send however
+    # many streams follow the run, and no per-channel capacity that drops messages under
+    # fan-out (bench/fanout.py measures both). Streams re-read the log for anything missed.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "conductor:channels"},
         }
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,7 @@ from typing import TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connections
 
@@ -56,11 +57,28 @@ async def check_channel_layer() -> str:
     if layer is None:
         raise RuntimeError("no channel layer is configured")
     channel = await layer.new_channel("health.")
-    await layer.send(channel, {"type": "health.ping"})
-    message = await layer.receive(channel)
+    try:
+        await layer.send(channel, {"type": "health.ping"})
+        message = await layer.receive(channel)
+    finally:
+        await _release(layer, channel)
     if message.get("type") != "health.ping":
         raise RuntimeError(f"channel layer returned an unexpected message: {message!r}")
     return f"{type(layer).__name__} round trip"
+
+
+async def _release(layer: BaseChannelLayer, channel: str) -> None:
+    """Lets go of a channel nobody will read again.
+
+    The layers have no call for it: the pub/sub layer keeps the channel subscribed until a
+    ``receive`` on it is cancelled (what a consumer's exit does), so the health check, which
+    makes a channel each time, cancels one.
+    """
+    waiter = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await waiter
 
 
 def _describe_backend(url: str) -> str:

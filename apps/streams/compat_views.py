@@ -17,6 +17,7 @@ from apps.runs import services
 from apps.runs.models import Run, RunSource
 from apps.runs.tasks import execute_run
 from apps.streams import compat
+from apps.streams.asgi import long_lived
 from apps.streams.follow import follow_run
 from apps.streams.sse import signed_in_user, visible_run, with_stream_headers
 
@@ -81,6 +82,7 @@ async def _seed_lines(run: Run) -> AsyncIterator[str]:
     yield compat.seed_line(compat.end_of_stream(run.pk))
 
 
+@long_lived
 async def job_stream(request: HttpRequest, job_id: str) -> HttpResponseBase:
     """The job's events in the seed's format; closes after ``result`` or ``error``."""
     if request.method != "GET":

@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -175,6 +176,21 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self.shut(CLOSE_UNAUTHENTICATED)
         return False
 
+    # --- Dispatching ----------------------------------------------------------------
+
+    async def dispatch(self, message: Message) -> None:
+        """Calls the message's handler, without channels' database clean-up first.
+
+        ``AsyncConsumer.dispatch`` runs ``close_old_connections`` on a worker thread before
+        every message: for a run followed by many sockets that was a thread hop per socket
+        per event, most of the cost of a live event. These handlers touch the database only
+        through ``database_sync_to_async``, which does that clean-up around each call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # --- Receiving ----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -291,22 +307,23 @@ class RunEventsConsumer(StreamConsumer):
         await self._send_from_log(before=None)
 
     async def _catch_up_while_live(self) -> None:
-        """Asks for a re-read of the log every idle interval, through the consumer's own
-        channel: handlers run one at a time, so the re-read never interleaves with a
-        live event or a resume."""
+        """Every idle interval, if the run logged past what was sent (checked for every
+        idle stream at once), asks for a re-read of the log through the consumer's own
+        channel: handlers run one at a time, so the re-read never interleaves with a live
+        event or a resume. A quiet run costs no message."""
+        assert self.run is not None
         idle = float(settings.CONDUCTOR_SSE_KEEPALIVE_SECONDS)
         while not self.closed:
             await asyncio.sleep(idle)
-            if not self.sent_terminal:
+            if self.sent_terminal:
+                continue
+            if await idle_check.has_news(self.run.pk, self.sent_seq, max_age=idle / 2):
                 await self.channel_layer.send(self.channel_name, {"type": "run.catch_up"})
 
     async def run_catch_up(self, message: Message) -> None:
         if self.closed or self.sent_terminal:
             return
-        assert self.run is not None
-        idle = float(settings.CONDUCTOR_SSE_KEEPALIVE_SECONDS)
-        if await idle_check.has_news(self.run.pk, self.sent_seq, max_age=idle / 2):
-            await self._send_from_log(before=None)
+        await self._send_from_log(before=None)
 
     async def _send_from_log(self, *, before: int | None) -> bool:
         assert self.run is not None

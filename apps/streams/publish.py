@@ -61,8 +61,8 @@ class _PublishingLoop:
             if self._shared is not shared:  # first use, or the settings changed
                 old, self._layer = self._layer, channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
                 self._shared = shared
-                if old is not None and self._loop is not None and hasattr(old, "close_pools"):
-                    asyncio.run_coroutine_threadsafe(old.close_pools(), self._loop)
+                if old is not None and self._loop is not None:
+                    asyncio.run_coroutine_threadsafe(_close(old), self._loop)
             assert self._layer is not None
             return self._layer
 
@@ -73,6 +73,18 @@ class _PublishingLoop:
         except FutureTimeout:
             future.cancel()
             raise TimeoutError(f"the channel layer did not answer within {timeout:g} s") from None
+
+
+async def _close(layer: BaseChannelLayer) -> None:
+    """Closes the connections of a layer instance this loop no longer uses."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    # Looked up on the class: the pub/sub layer answers unknown attributes through a
+    # per-loop instance, which needs a running loop.
+    if hasattr(type(layer), "close_pools"):
+        await layer.close_pools()  # the core Redis layer
+    elif isinstance(layer, RedisPubSubChannelLayer):
+        await layer.flush()  # its flush() closes its connections
 
 
 _publishing_loop = _PublishingLoop()

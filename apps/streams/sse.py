@@ -21,6 +21,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from apps.core.exceptions import error_json_for_status, error_json_response
 from apps.runs.models import Run
 from apps.runs.selectors import runs_visible_to
+from apps.streams.asgi import long_lived
 from apps.streams.follow import Envelope, follow_run
 
 RETRY_MILLISECONDS = 3000
@@ -33,6 +34,7 @@ class BadResumePoint(ValueError):
     pass
 
 
+@long_lived
 @csrf_exempt  # read-only: other methods get a 405 envelope rather than a CSRF page
 async def run_events(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
@@ -49,7 +51,7 @@ async def run_events(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
         return error_json_response(400, "validation_error", "Invalid input.", exc.args[0])
     if request.method == "HEAD":
         return with_stream_headers(HttpResponse(content_type="text/event-stream"))
-    stream = _event_stream(run, after)
+    stream = _event_stream(run.pk, after)
     return with_stream_headers(StreamingHttpResponse(stream, content_type="text/event-stream"))
 
 
@@ -86,7 +88,8 @@ def _unauthorized(response: HttpResponse) -> HttpResponse:
 
 @database_sync_to_async
 def visible_run(user: User, pk: uuid.UUID) -> Run | None:
-    return runs_visible_to(user).filter(pk=pk).first()
+    # Only the key: an open stream keeps this row for as long as it lasts.
+    return runs_visible_to(user).filter(pk=pk).select_related(None).only("pk").first()
 
 
 def _resume_point(request: HttpRequest) -> int:
@@ -111,10 +114,10 @@ def with_stream_headers(response: HttpResponseBase) -> HttpResponseBase:
 # --- The stream -----------------------------------------------------------------
 
 
-async def _event_stream(run: Run, after: int) -> AsyncIterator[str]:
+async def _event_stream(run_id: uuid.UUID, after: int) -> AsyncIterator[str]:
     keepalive = float(settings.CONDUCTOR_SSE_KEEPALIVE_SECONDS)
     yield f"retry: {RETRY_MILLISECONDS}\n\n"
-    async for envelope in follow_run(run.pk, after, idle_seconds=keepalive):
+    async for envelope in follow_run(run_id, after, idle_seconds=keepalive):
         yield ": keepalive\n\n" if envelope is None else sse_frame(envelope)
 
 

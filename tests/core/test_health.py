@@ -6,14 +6,19 @@ from tests.services import free_port, redis_url
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def redis_everywhere(url: str) -> dict:
+PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"  # the default with REDIS_URL
+CORE_LAYER = "channels_redis.core.RedisChannelLayer"
+both_redis_layers = pytest.mark.parametrize("backend", [PUBSUB_LAYER, CORE_LAYER])
+
+
+def redis_everywhere(url: str, backend: str = PUBSUB_LAYER) -> dict:
     """The settings that REDIS_URL switches on, pointed at ``url``."""
     return {
         "REDIS_URL": url,
         "CELERY_BROKER_URL": url,
         "CHANNEL_LAYERS": {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "BACKEND": backend,
                 "CONFIG": {"hosts": [url]},
             }
         },
@@ -55,10 +60,11 @@ def test_health_turns_503_when_workers_are_required_and_absent(client, settings)
     assert "workers" in response.json()["failing"]
 
 
-def test_health_turns_503_naming_redis_when_redis_is_configured_but_unreachable(client):
+@both_redis_layers
+def test_health_turns_503_naming_redis_when_redis_is_configured_but_unreachable(client, backend):
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
 
-    with override_settings(**redis_everywhere(dead_redis)):
+    with override_settings(**redis_everywhere(dead_redis, backend)):
         response = client.get("/health")
 
     assert response.status_code == 503
@@ -80,11 +86,32 @@ def test_health_never_shows_the_redis_password(client):
 
 
 @pytest.mark.redis
-def test_health_is_ok_against_a_live_redis(client):
-    with override_settings(**redis_everywhere(redis_url())):
+@both_redis_layers
+def test_health_is_ok_against_a_live_redis(client, backend):
+    with override_settings(**redis_everywhere(redis_url(), backend)):
         response = client.get("/health")
 
     body = response.json()
     assert body["checks"]["channel_layer"]["ok"] is True, body
+    assert body["checks"]["channel_layer"]["detail"] == (f"{backend.rpartition('.')[2]} round trip")
     assert body["checks"]["broker"]["ok"] is True, body
     assert "Redis" in body["checks"]["broker"]["detail"]
+
+
+@pytest.mark.redis
+async def test_repeated_health_checks_leave_no_channel_subscribed_on_the_pubsub_layer():
+    from channels.layers import channel_layers
+
+    from apps.core.health import check_channel_layer
+
+    with override_settings(**redis_everywhere(redis_url(), PUBSUB_LAYER)):
+        layer = channel_layers["default"]
+        try:
+            for _ in range(5):
+                assert await check_channel_layer() == "RedisPubSubChannelLayer round trip"
+            loop_layer = layer._get_layer()
+            # Each check subscribed a channel of its own; none may stay behind.
+            assert loop_layer.channels == {}
+            assert all(not shard._subscribed_to for shard in loop_layer._shards)
+        finally:
+            await layer.flush()

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextlib
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from apps.councilors import services
 from apps.councilors.models import Councilor
 from apps.streams.broadcast import COUNCILORS_GROUP
+
+T = TypeVar("T")
 
 
 def promote_body(agent_slug: str = "native", **overrides: Any) -> dict[str, Any]:
@@ -51,25 +55,56 @@ def unused_schedule_rows() -> list[object]:
 
 
 class CouncilorListener:
-    """A channel in the councilors group, as /ws/councilors/ clients are."""
+    """A channel in the councilors group, as /ws/councilors/ clients are.
+
+    It lives on an event loop of its own, on a thread: the pub/sub Redis layer keeps its
+    subscriptions per loop, so a fresh loop per call (``async_to_sync``) would hear nothing.
+    A receive still waiting when :meth:`received` returns is kept for the next call, because
+    cancelling one makes the pub/sub layer drop the channel.
+    """
 
     def __init__(self) -> None:
         self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(COUNCILORS_GROUP, self.channel)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._pending: asyncio.Future[dict[str, Any]] | None = None
+        self.channel = self._on_loop(self._join())
+
+    def _on_loop(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    async def _join(self) -> str:
+        channel = await self.layer.new_channel()
+        await self.layer.group_add(COUNCILORS_GROUP, channel)
+        return channel
 
     def received(self, quiet_seconds: float = 0.5) -> list[dict[str, Any]]:
         """Everything received until nothing more comes for ``quiet_seconds``."""
-        return async_to_sync(self._drain)(quiet_seconds)
+        return self._on_loop(self._drain(quiet_seconds))
 
     async def _drain(self, quiet_seconds: float) -> list[dict[str, Any]]:
         messages = []
         while True:
-            try:
-                receiving = self.layer.receive(self.channel)
-                messages.append(await asyncio.wait_for(receiving, quiet_seconds))
-            except TimeoutError:
+            if self._pending is None:
+                self._pending = asyncio.ensure_future(self.layer.receive(self.channel))
+            done, _ = await asyncio.wait({self._pending}, timeout=quiet_seconds)
+            if not done:
                 return messages
+            messages.append(self._pending.result())
+            self._pending = None
 
     def close(self) -> None:
-        async_to_sync(self.layer.group_discard)(COUNCILORS_GROUP, self.channel)
+        async def leave() -> None:
+            if self._pending is not None:
+                self._pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._pending
+            await self.layer.group_discard(COUNCILORS_GROUP, self.channel)
+
+        try:
+            self._on_loop(leave())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop.close()

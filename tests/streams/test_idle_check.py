@@ -19,14 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 STREAMS = 20
 
 
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    # What is under test is the database side, the same on any layer. On channels-redis,
-    # twenty streams of one process ending together take more than 5 s to close their
-    # receivers, with or without the shared check (a known issue, see the README).
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
 @sync_to_async
 def running_run(user: Any) -> Any:
     run = RunFactory(created_by=user, status=RunStatus.RUNNING)

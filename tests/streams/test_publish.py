@@ -41,6 +41,17 @@ def redis_layer(settings):
     return get_channel_layer()
 
 
+@pytest.fixture
+def pubsub_layer(settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_url()], "prefix": f"test-publish-{uuid.uuid4().hex}"},
+        }
+    }
+    return get_channel_layer()
+
+
 def connections_opened() -> int:
     return int(redis.Redis.from_url(redis_url()).info("stats")["total_connections_received"])
 
@@ -107,3 +118,30 @@ def test_a_forked_child_publishes_on_a_loop_of_its_own(redis_layer):
 
     assert os.waitstatus_to_exitcode(status) == 0
     assert receive_all(redis_layer, channel, 2) == [1, 2]
+
+
+@pytest.mark.redis
+def test_the_pubsub_layer_delivers_what_a_worker_thread_publishes_on_one_connection(
+    pubsub_layer,
+):
+    group = "publish-pubsub"
+    before = connections_opened()
+
+    def publish() -> None:  # the runtime: sync code on a thread of its own
+        for n in range(30):
+            group_send(group, {"type": "test.message", "n": n})
+
+    async def subscribe_then_receive() -> list[int]:
+        channel = await pubsub_layer.new_channel()
+        await pubsub_layer.group_add(group, channel)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, publish)
+            return [
+                (await asyncio.wait_for(pubsub_layer.receive(channel), 5))["n"] for _ in range(30)
+            ]
+        finally:
+            await pubsub_layer.flush()
+
+    assert async_to_sync(subscribe_then_receive)() == list(range(30))
+    # The subscriber's connection and the publishing loop's one: not one per event.
+    assert connections_opened() - before < 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import uuid
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings as django_settings
 from django.http import StreamingHttpResponse
 from django.test import AsyncClient, Client
@@ -77,9 +79,13 @@ async def layer():
 
 
 async def group_size(layer: Any, group: str) -> int:
-    """How many channels are in ``group``, on the in-memory or the Redis layer."""
+    """How many channels are in ``group``, on the in-memory or a Redis layer."""
     if isinstance(layer, InMemoryChannelLayer):
         return len(layer.groups.get(group, {}))
+    if isinstance(layer, RedisPubSubChannelLayer):
+        # Group membership lives in the process; Redis holds one subscription per group.
+        loop_layer = layer._get_layer()
+        return len(loop_layer.groups.get(loop_layer._get_group_channel_name(group), ()))
     key = layer._group_key(group)
     async with layer.connection(layer.consistent_hash(group)) as connection:
         return await connection.zcard(key)
@@ -384,6 +390,21 @@ async def test_cancelling_the_reader_mid_stream_leaves_the_group(viewer, token, 
 
     assert received[1].startswith(b"id: 1\n")
     assert await group_size(layer, events.run_group(run.pk)) == 0
+
+
+async def test_open_streams_do_not_hold_a_thread_each(viewer, session_cookie, layer):
+    runs = [await amake_run(viewer, status=RunStatus.RUNNING) for _ in range(4)]
+    for run in runs:
+        await aemit_all(run, [events.RUN_STARTED])
+    threads_before = threading.active_count()
+
+    for run in runs:
+        client, _ = await open_stream(run, session_cookie)
+        assert ids(await client.frames(1)) == [1]
+
+    # Django's own handler starts a thread per request that lives until the response
+    # ends: for streams, a thread per open stream. At most the shared one may start here.
+    assert threading.active_count() - threads_before <= 1
 
 
 # --- Who may watch --------------------------------------------------------------

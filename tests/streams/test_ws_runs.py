@@ -3,6 +3,8 @@ import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels import consumer as consumer_module
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from apps.runs import events, services
@@ -74,6 +76,31 @@ async def test_the_owner_gets_the_log_then_live_envelopes(viewer):
     assert live["data"] == {"text": "chunk 0"}
     assert set(live) == {"id", "run_id", "event", "data", "timestamp"}
     assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_live_envelopes_go_out_without_a_trip_to_a_worker_thread_each(viewer, monkeypatch):
+    run = await make_run(viewer)
+    connected, _, communicator = await open_socket(viewer, f"/ws/runs/{run.pk}/")
+    assert connected
+    hops = []
+    real_cleanup = consumer_module.aclose_old_connections
+
+    async def counted() -> None:
+        hops.append(1)
+        await real_cleanup()
+
+    # channels' AsyncConsumer.dispatch calls this before every message it hands over.
+    monkeypatch.setattr(consumer_module, "aclose_old_connections", counted)
+    layer = get_channel_layer()
+    for seq in (1, 2, 3):
+        envelope = {"id": seq, "run_id": str(run.pk), "event": "llm.delta", "data": {}}
+        await layer.group_send(
+            events.run_group(run.pk), {"type": "run.event", "envelope": envelope}
+        )
+
+    assert await receive_ids(communicator, 3) == [1, 2, 3]
+    assert hops == []
     await communicator.disconnect()
 
 
