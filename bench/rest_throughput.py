@@ -378,7 +378,8 @@ def main() -> int:
     result.notes.append(
         "Baseline: a bare async view (no auth, no DRF, no count query) doing "
         ".values() of the same fields and JsonResponse; ours adds token auth (1 query), "
-        "pagination count (1 query), DRF serializers and filter backends."
+        "pagination count (1 query), DRF's view, filter backends and rendering, and the "
+        "serializers' formatting (apps.core.serializers.ListRows for these lists)."
     )
     result.save_and_print()
     return exit_code(result)

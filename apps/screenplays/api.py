@@ -20,9 +20,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api_utils import visible
+from apps.core.api_utils import ListFromRows, visible
+from apps.core.filters import FilterBackend
 from apps.core.permissions import ModelPermissions
-from apps.core.serializers import StrictCharField
+from apps.core.serializers import ListRows, StrictCharField
 from apps.screenplays import services
 from apps.screenplays.markdown_validation import validate_markdown
 from apps.screenplays.models import (
@@ -63,6 +64,11 @@ class ScreenplaySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# GET /api/screenplays/: ScreenplaySerializer's output without its per-value cost. Held
+# equal to it by tests/screenplays/test_list_representation.py.
+SCREENPLAY_LIST_ROWS = ListRows(ScreenplaySerializer)
 
 
 class ScreenplayWriteSerializer(serializers.Serializer):
@@ -215,13 +221,14 @@ def _write_data(request: Request, *, partial: bool) -> tuple[dict[str, Any], boo
     partial_update=extend_schema(request=ScreenplayWriteSerializer, parameters=[FORCE_PARAMETER]),
     destroy=extend_schema(description="Soft delete: the row is hidden, and can be restored."),
 )
-class ScreenplayViewSet(viewsets.ModelViewSet):
+class ScreenplayViewSet(ListFromRows, viewsets.ModelViewSet):
     """Markdown project documents. DELETE is a soft delete; see ``restore``."""
 
     queryset = Screenplay.objects.all()
     serializer_class = ScreenplaySerializer
+    list_rows = SCREENPLAY_LIST_ROWS
     permission_classes = [ModelPermissions]
-    filter_backends = [filters.DjangoFilterBackend, ScreenplaySearchFilter, OrderingFilter]
+    filter_backends = [FilterBackend, ScreenplaySearchFilter, OrderingFilter]
     filterset_class = ScreenplayFilter
     ordering_fields = ["name", "created_at", "updated_at", "last_used_at", "version"]
     lookup_value_regex = r"[0-9]+"

@@ -12,8 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.agents.models import Agent
+from apps.core.api_utils import ListFromRows
 from apps.runs import approvals, selectors, services
 from apps.runs.api.serializers import (
+    RUN_LIST_ROWS,
     AgentRunCreateSerializer,
     ApprovalDecisionSerializer,
     ApprovalSerializer,
@@ -22,15 +24,6 @@ from apps.runs.api.serializers import (
     RunSerializer,
 )
 from apps.runs.models import Approval, Run, RunSource, RunStatus, RunStep
-
-# The columns RunSerializer reads: its model fields, and agent and created_by through
-# their joins (events_url and offline_demo are computed from id and model).
-_NOT_COLUMNS = {"agent", "created_by", "events_url", "offline_demo"}
-LIST_COLUMNS = [
-    *(name for name in RunSerializer.Meta.fields if name not in _NOT_COLUMNS),
-    "agent__slug",
-    "created_by__username",
-]
 
 
 class RunFilter(filters.FilterSet):
@@ -53,6 +46,7 @@ def start_run(request: Request, agent: Agent, serializer: RunCreateSerializer) -
 
 
 class RunViewSet(
+    ListFromRows,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -61,6 +55,7 @@ class RunViewSet(
     """Runs: yours, or everyone's for staff. Another user's run answers 404."""
 
     permission_classes = [IsAuthenticated]
+    list_rows = RUN_LIST_ROWS
     filterset_class = RunFilter
     ordering_fields = ["created_at", "finished_at", "cost_usd", "total_tokens", "duration_ms"]
     search_fields = ["input", "result"]
@@ -73,10 +68,6 @@ class RunViewSet(
             runs = runs.prefetch_related(
                 Prefetch("steps", queryset=steps), Prefetch("approvals", queryset=approvals)
             )
-        elif self.action == "list":
-            # A page loads only what RunSerializer shows: not the checkpoint, nor the
-            # agent's prompts and tool lists, nor the user's password hash.
-            runs = runs.only(*LIST_COLUMNS)
         return runs
 
     def get_serializer_class(self) -> type:

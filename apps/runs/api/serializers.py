@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.agents.models import MODEL_STRING_RE, Agent
 from apps.conversations.selectors import conversations_visible_to
-from apps.core.serializers import StrictCharField
+from apps.core.serializers import ListRows, StrictCharField
 from apps.instances.models import AgentInstance
 from apps.runs.approvals import DECISIONS
 from apps.runs.models import Approval, ContextMode, Run, RunStep
@@ -139,10 +139,29 @@ class RunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_offline_demo(self, run: Run) -> bool:
-        return run.model == DEMO_MODEL
+        return used_offline_demo(run.model)
 
     def get_events_url(self, run: Run) -> str:
-        return f"/api/runs/{run.pk}/events/"
+        return run_events_url(run.pk)
+
+
+def used_offline_demo(model: str) -> bool:
+    return model == DEMO_MODEL
+
+
+def run_events_url(run_id: object) -> str:
+    return f"/api/runs/{run_id}/events/"
+
+
+# GET /api/runs/: RunSerializer's output without its per-value cost. Held equal to it by
+# tests/runs/test_run_list_representation.py.
+RUN_LIST_ROWS = ListRows(
+    RunSerializer,
+    computed={
+        "events_url": lambda row: run_events_url(row["id"]),
+        "offline_demo": lambda row: used_offline_demo(row["model"]),
+    },
+)
 
 
 class ApprovalSerializer(serializers.ModelSerializer):
