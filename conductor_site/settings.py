@@ -43,8 +43,10 @@ else:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# Not "daphne": its AppConfig only swaps in an ASGI ``runserver`` and costs every
+# manage.py command Twisted and autobahn at start-up. ``manage.py serve`` (and the
+# Dockerfile, and docker-compose) run daphne themselves.
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

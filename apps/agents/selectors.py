@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
-import snowballstemmer
+from functools import cache, lru_cache
+from typing import Any
 
 from apps.agents.models import Agent
 
@@ -71,7 +70,6 @@ _STOPWORDS = frozenset(
         "your",
     ]
 )
-_stemmer = snowballstemmer.stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -81,9 +79,16 @@ class AgentMatch:
     reason: str
 
 
+@cache
+def _english_stemmer() -> Any:
+    import snowballstemmer  # at first use: it loads the stemmers of every language
+
+    return snowballstemmer.stemmer("english")
+
+
 @lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    return _english_stemmer().stemWord(word)
 
 
 def text_terms(text: str) -> set[str]:

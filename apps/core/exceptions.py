@@ -8,14 +8,15 @@ Django views and the URLconf's error handlers all answer with the envelope
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+
+if TYPE_CHECKING:
+    from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,11 @@ def _django_validation_details(exc: DjangoValidationError) -> Any:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported here: the admin loads this module at django.setup(), and DRF's response
+    # and views bring its serializers (with psycopg and requests) to every process.
+    from rest_framework.response import Response
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DjangoValidationError):
         # Services validate with Django's ValidationError; it is the client's fault.
         body = error_body("validation_error", "Invalid input.", _django_validation_details(exc))

@@ -9,11 +9,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 MAX_LINE_LENGTH = 120
 ALLOWED_LINK_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "ftps", "tel"})
@@ -47,6 +48,8 @@ class MarkdownReport:
 
 @cache
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # at first use: the admin loads this module at setup
+
     return MarkdownIt("commonmark").enable("table")
 
 

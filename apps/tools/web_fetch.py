@@ -17,15 +17,17 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 
 from apps.runtime.tools import BaseTool, ToolCategory, ToolContext, ToolDefinition, ToolResult
 from apps.tools import netguard
 from apps.tools.netguard import IPAddress
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BODY_BYTES = 50 * 1024
 MAX_REDIRECTS = 5
@@ -105,6 +107,8 @@ def parse_arguments(arguments: dict[str, Any]) -> FetchRequest:
 
 
 def _parse_url(value: Any) -> httpx.URL:
+    import httpx  # at call time: httpx (and its CLI) would cost every manage.py command
+
     if not isinstance(value, str) or not value.strip():
         raise WebFetchError("url must be a non-empty string")
     if len(value) > MAX_URL_LENGTH:
@@ -249,6 +253,8 @@ async def _pin_numbered(url: httpx.URL, hop_number: int) -> Hop:
 
 @asynccontextmanager
 async def _exchange(hop: Hop, call: FetchRequest) -> AsyncIterator[httpx.Response]:
+    import httpx
+
     client = httpx.AsyncClient(
         trust_env=False, follow_redirects=False, timeout=call.timeout, verify=tls_verify()
     )
@@ -262,6 +268,8 @@ async def _exchange(hop: Hop, call: FetchRequest) -> AsyncIterator[httpx.Respons
 
 async def _send_pinned(client: httpx.AsyncClient, hop: Hop, call: FetchRequest) -> httpx.Response:
     """Connects to the resolved address; Host and SNI keep the name the URL gave."""
+    import httpx
+
     headers = httpx.Headers({"Accept-Encoding": "identity"})
     headers.update(call.headers)  # case-insensitive: the caller's Accept-Encoding wins
     headers["Host"] = hop.url.netloc.decode("ascii")
@@ -283,6 +291,8 @@ async def _send_pinned(client: httpx.AsyncClient, hop: Hop, call: FetchRequest) 
 
 
 def _redirect_target(response: httpx.Response, current: httpx.URL) -> httpx.URL | None:
+    import httpx
+
     location = response.headers.get("location")
     if response.status_code not in REDIRECT_STATUSES or not location:
         return None
@@ -394,6 +404,8 @@ class WebFetchTool(BaseTool):
 
 
 async def _fetch_within(request: FetchRequest) -> FetchResult:
+    import httpx
+
     try:
         async with asyncio.timeout(request.timeout):
             return await fetch(request)

@@ -2,7 +2,9 @@
 
 Each is heavy (litellm alone takes about a second to import); a process that
 only serves the REST API, or runs ``manage.py check``, must not pay for them.
-Checked in a fresh interpreter, since the test process has imported both long ago.
+The same goes, at a smaller scale, for daphne's Twisted and the libraries only a tool
+run or a rendered page needs (bench/cold_start.py).
+Checked in a fresh interpreter, since the test process has imported all of them long ago.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import sys
 from tests.subprocesses import BASE_DIR
 
 HEAVY = ("litellm", "mcp")
+# Needed to serve a request or run a tool, not to start a process or run the checks
+# (which the Celery worker runs too): daphne is started by `serve`, not an installed app.
+ON_USE = ("twisted", "daphne", "httpx", "markdown_it", "snowballstemmer")
 
 PROBE = """
 import json, os, sys
@@ -53,4 +58,9 @@ def test_django_setup_imports_neither_litellm_nor_mcp() -> None:
 
 def test_url_conf_and_asgi_application_import_neither() -> None:
     loaded = json.loads(_loaded_in_fresh_process(PROBE % {"heavy": HEAVY}))
+    assert loaded == {"setup": [], "asgi": []}
+
+
+def test_setup_url_conf_and_asgi_application_import_no_server_or_http_client() -> None:
+    loaded = json.loads(_loaded_in_fresh_process(PROBE % {"heavy": ON_USE}))
     assert loaded == {"setup": [], "asgi": []}
