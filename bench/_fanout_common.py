@@ -32,7 +32,7 @@ from bench._common import ROOT
 
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CORE_LAYER = "channels_redis.core.RedisChannelLayer"
-PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"
+PUBSUB_LAYER = "apps.streams.layers.PubSubChannelLayer"  # channels-redis pub/sub + a wake-up
 LAYERS = {"core": CORE_LAYER, "pubsub": PUBSUB_LAYER}
 
 _children: list[subprocess.Popen] = []

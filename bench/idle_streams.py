@@ -103,7 +103,7 @@ def main() -> int:
     result.notes.append(
         f"{connections} SSE + {connections} WebSocket streams on {RUNS} runs that emit nothing;"
         f" CPU over {window:g} s (CONDUCTOR_SSE_KEEPALIVE_SECONDS=15); one daphne process,"
-        " SQLite, the default Redis channel layer (RedisPubSubChannelLayer)."
+        " SQLite, the default Redis channel layer (pub/sub, apps.streams.layers)."
     )
     result.save_and_print()
     return exit_code(result)

@@ -218,9 +218,10 @@ if REDIS_URL:
     # Pub/sub rather than the list-based core layer: one PUBLISH per group_send however
     # many streams follow the run, and no per-channel capacity that drops messages under
     # fan-out (bench/fanout.py measures both). Streams re-read the log for anything missed.
+    # apps.streams.layers wakes its reader on the first subscription (see there).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "apps.streams.layers.PubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "conductor:channels"},
         }
     }

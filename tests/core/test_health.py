@@ -6,7 +6,7 @@ from tests.services import free_port, redis_url
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"  # the default with REDIS_URL
+PUBSUB_LAYER = "apps.streams.layers.PubSubChannelLayer"  # the default with REDIS_URL
 CORE_LAYER = "channels_redis.core.RedisChannelLayer"
 both_redis_layers = pytest.mark.parametrize("backend", [PUBSUB_LAYER, CORE_LAYER])
 
@@ -108,7 +108,7 @@ async def test_repeated_health_checks_leave_no_channel_subscribed_on_the_pubsub_
         layer = channel_layers["default"]
         try:
             for _ in range(5):
-                assert await check_channel_layer() == "RedisPubSubChannelLayer round trip"
+                assert await check_channel_layer() == "PubSubChannelLayer round trip"
             loop_layer = layer._get_layer()
             # Each check subscribed a channel of its own; none may stay behind.
             assert loop_layer.channels == {}

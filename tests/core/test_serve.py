@@ -156,7 +156,7 @@ def test_serve_with_redis_runs_web_worker_and_beat_as_children_and_stops_them_al
     returncode = served.stop(signal.SIGTERM)
 
     assert "Redis" in body["checks"]["broker"]["detail"]
-    assert body["checks"]["channel_layer"]["detail"] == "RedisPubSubChannelLayer round trip"
+    assert body["checks"]["channel_layer"]["detail"] == "PubSubChannelLayer round trip"
     assert len(children) == 3, served.output
     assert returncode == 0, served.output
     assert not [pid for pid in children if is_running(pid)]

@@ -45,7 +45,7 @@ def redis_layer(settings):
 def pubsub_layer(settings):
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "apps.streams.layers.PubSubChannelLayer",
             "CONFIG": {"hosts": [redis_url()], "prefix": f"test-publish-{uuid.uuid4().hex}"},
         }
     }
