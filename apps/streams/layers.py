@@ -18,7 +18,7 @@ from channels_redis.pubsub import (
     RedisPubSubLoopLayer,
     RedisSingleShardConnection,
 )
-from channels_redis.utils import _wrap_close
+from channels_redis.utils import _wrap_close, decode_hosts
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ class _Shard(RedisSingleShardConnection):
 
 
 class _LoopLayer(RedisPubSubLoopLayer):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+    def __init__(self, hosts: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(hosts, *args, **kwargs)
+        self._shards = [_Shard(host, self) for host in decode_hosts(hosts)]
 
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):
