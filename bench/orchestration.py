@@ -120,6 +120,12 @@ def main() -> int:
                 f"{label}: with LLM time from llm_call latency_ms instead,"
                 f" overhead p50 = {statistics.median(steps_ms):.2f} ms/step"
             )
+            background = [s["llm_background_cpu"] / STEPS * 1000 for s in side["runs"]]
+            result.notes.append(
+                f"{label}: litellm's logging threads used p50"
+                f" {statistics.median(background):.2f} ms CPU/step after its calls returned;"
+                " counted as overhead above, as it takes the GIL from the run's thread"
+            )
         result.target(
             f"{mode}: overhead per step p50",
             round(statistics.median(overhead), 2),

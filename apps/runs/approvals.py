@@ -17,7 +17,7 @@ from apps.core.types import Actor
 from apps.runs import events
 from apps.runs.exceptions import ApprovalAlreadyResolved, ApprovalExpired
 from apps.runs.models import Approval, ApprovalStatus, Run, RunStatus, RunStepKind
-from apps.runs.services import run_event_emit, run_record_step
+from apps.runs.services import StepRecord, run_event_emit, run_record_steps
 from apps.runtime.llm import ToolCall
 
 DECISIONS = {"approve": ApprovalStatus.APPROVED, "deny": ApprovalStatus.DENIED}
@@ -58,8 +58,11 @@ def approval_request(*, run: Run, call: ToolCall, checkpoint: dict[str, Any]) ->
         expires_at=timezone.now() + ttl,
     )
     Run.objects.filter(pk=run.pk).update(status=RunStatus.REQUIRES_APPROVAL, checkpoint=checkpoint)
-    run_record_step(run=run, kind=RunStepKind.APPROVAL, payload=_approval_event(approval))
-    run_event_emit(run, events.APPROVAL_REQUIRED, _approval_event(approval))
+    reported = _approval_event(approval)
+    step = StepRecord(
+        kind=RunStepKind.APPROVAL, payload=reported, event=events.APPROVAL_REQUIRED, data=reported
+    )
+    run_record_steps(run=run, steps=[step])
     return approval
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from typing import Any
 
+from asgiref.sync import AsyncSingleThreadContext
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
@@ -28,14 +30,31 @@ HISTORY_LIMIT = 50
 
 
 class RunObserver:
-    """Turns what the loop reports into run steps and events."""
+    """Turns what the loop reports into run steps and events.
+
+    Reports wait for the loop's next flush (before it calls the model or a tool, and
+    when it stops), then go in one transaction: nothing waits in between, so each
+    still lands as it happens, at a fraction of the writes.
+    """
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self._cancel_checked_at = 0.0
         self._cancelled = False
+        self._steps: list[services.StepRecord] = []
+        self._along: list[Callable[[], object]] = []  # more writes to make with the steps
+
+    def flush(self) -> None:
+        if not self._steps:
+            return
+        steps, along = self._steps, self._along
+        self._steps, self._along = [], []
+        services.run_record_steps(
+            run=self.run, steps=steps, along=lambda: [write() for write in along]
+        )
 
     def llm_delta(self, text: str) -> None:
+        self.flush()
         services.run_event_emit(self.run, events.LLM_DELTA, {"text": text})
 
     def llm_completed(self, reply: LLMReply) -> None:
@@ -44,15 +63,6 @@ class RunObserver:
             "content": reply.content,
             "tool_calls": [{"id": c.id, "name": c.name} for c in reply.tool_calls],
         }
-        services.run_record_step(
-            run=self.run,
-            kind=RunStepKind.LLM_CALL,
-            payload=payload,
-            prompt_tokens=reply.prompt_tokens,
-            completion_tokens=reply.completion_tokens,
-            cost_usd=reply.cost_usd,
-            latency_ms=reply.latency_ms,
-        )
         usage = {
             "model": reply.model,
             "prompt_tokens": reply.prompt_tokens,
@@ -60,48 +70,67 @@ class RunObserver:
             "cost_usd": str(reply.cost_usd),
             "latency_ms": reply.latency_ms,
         }
-        services.run_event_emit(self.run, events.LLM_COMPLETED, usage)
+        step = services.StepRecord(
+            kind=RunStepKind.LLM_CALL,
+            payload=payload,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            cost_usd=reply.cost_usd,
+            latency_ms=reply.latency_ms,
+            event=events.LLM_COMPLETED,
+            data=usage,
+        )
+        self._steps.append(step)
 
     def tool_called(self, call: ToolCall) -> None:
         payload = {"id": call.id, "tool": call.name, "arguments": call.arguments}
-        services.run_record_step(run=self.run, kind=RunStepKind.TOOL_CALL, payload=payload)
-        services.run_event_emit(self.run, events.TOOL_CALLED, payload)
+        self._steps.append(
+            services.StepRecord(
+                kind=RunStepKind.TOOL_CALL, payload=payload, event=events.TOOL_CALLED, data=payload
+            )
+        )
 
     def tool_result(self, call: ToolCall, result: ToolResult) -> None:
-        payload = {
-            "id": call.id,
-            "tool": call.name,
-            "success": result.success,
-            "result": result.result,
-            "error": result.error,
-            "duration_ms": result.duration_ms,
-        }
-        services.run_record_step(
-            run=self.run,
-            kind=RunStepKind.TOOL_RESULT,
-            payload=_jsonable(payload),
-            latency_ms=result.duration_ms,
+        payload = _jsonable(
+            {
+                "id": call.id,
+                "tool": call.name,
+                "success": result.success,
+                "result": result.result,
+                "error": result.error,
+                "duration_ms": result.duration_ms,
+            }
         )
-        services.run_event_emit(self.run, events.TOOL_RESULT, _jsonable(payload))
-        tool_execution_record(
+        step = services.StepRecord(
+            kind=RunStepKind.TOOL_RESULT,
+            payload=payload,
+            latency_ms=result.duration_ms,
+            event=events.TOOL_RESULT,
+            data=payload,
+        )
+        self._steps.append(step)
+        audit = partial(
+            tool_execution_record,
             tool=call.name,
             arguments=call.arguments,
-            result=_jsonable(result.result),
+            result=payload["result"],
             success=result.success,
             error=result.error,
             duration_ms=result.duration_ms,
             run_id=self.run.pk,
             user_id=self.run.created_by_id,
         )
+        self._along.append(audit)
 
     def tool_pre_approved(self, call: ToolCall) -> None:
         from apps.runs.approvals import approval_record_pre_approved
 
+        self.flush()
         approval_record_pre_approved(run=self.run, call=call)
 
     def final_answer(self, text: str) -> None:
-        services.run_record_step(
-            run=self.run, kind=RunStepKind.FINAL_ANSWER, payload={"text": text}
+        self._steps.append(
+            services.StepRecord(kind=RunStepKind.FINAL_ANSWER, payload={"text": text})
         )
 
     def should_cancel(self) -> bool:
@@ -184,8 +213,22 @@ def _crashed(run: Run, exc: Exception) -> LoopOutcome:
     return LoopOutcome("failed", error=f"internal error: {type(exc).__name__}: {exc}")
 
 
+def one_async_thread() -> AbstractContextManager[object]:
+    """Runs the async_to_sync calls of a run (tools, in-memory publishes) on one thread.
+
+    Outside such a context each call starts a thread and an executor of its own:
+    about 1 ms, several times per step.
+    """
+    return AsyncSingleThreadContext()
+
+
 def execute(run: Run) -> Run:
     """Runs the loop for a claimed run; finishes it, or leaves it waiting for approval."""
+    with one_async_thread():
+        return _execute(run)
+
+
+def _execute(run: Run) -> Run:
     started = time.monotonic()
     native = False
     try:
@@ -199,6 +242,11 @@ def execute(run: Run) -> Run:
 
 def resume(run: Run, approval: Approval) -> Run:
     """Continues a run from its checkpoint once its approval was decided (or expired)."""
+    with one_async_thread():
+        return _resume(run, approval)
+
+
+def _resume(run: Run, approval: Approval) -> Run:
     checkpoint = run.checkpoint
     native = bool(checkpoint.get("native_tools"))
     elapsed_before = float(checkpoint.get("elapsed_seconds", 0))

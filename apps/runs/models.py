@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -41,6 +45,94 @@ class Severity(models.TextChoices):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+
+
+Statement = tuple[str, list[Any]]
+COUNTERS = ("last_event_seq", "last_step_index")
+
+
+def insert_statement(objs: Sequence[models.Model], connection: Any) -> Statement:
+    """One INSERT of unsaved ``objs`` (all of one model), built without the query compiler.
+
+    For the logs a run appends to at every step: bulk_create spends several times longer
+    compiling its statement than the database spends running it. No signal, no id back.
+    """
+    meta = type(objs[0])._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = f"({', '.join(['%s'] * len(fields))})"
+    table = connection.ops.quote_name(meta.db_table)
+    # Names from the model's meta, quoted; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))}"  # noqa: S608
+    params = [
+        field.get_db_prep_save(getattr(obj, field.attname), connection)
+        for obj in objs
+        for field in fields
+    ]
+    return sql, params
+
+
+def execute_together(connection: Any, statements: list[Statement]) -> int:
+    """Runs ``statements`` in order, in one round trip where the driver allows it (psycopg's
+    client-side binding, Django's default); returns the first one's rowcount."""
+    with connection.cursor() as cursor:
+        if _sends_many_at_once(connection, cursor):
+            sql = "; ".join(sql for sql, _ in statements)
+            cursor.execute(sql, [param for _, params in statements for param in params])
+            return int(cursor.rowcount)
+        rowcounts = []
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            rowcounts.append(cursor.rowcount)
+        return int(rowcounts[0])
+
+
+def _sends_many_at_once(connection: Any, cursor: Any) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    import psycopg
+
+    return isinstance(cursor.cursor, psycopg.ClientCursor)
+
+
+class RunManager(models.Manager["Run"]):
+    def counters_update(
+        self,
+        connection: Any,
+        pk: Any,
+        *,
+        counters: tuple[int, int],
+        to: tuple[int, int],
+        add: dict[str, int | Decimal] | None = None,
+        heartbeat_at: datetime | None = None,
+    ) -> Statement:
+        """The UPDATE that moves a run's ``COUNTERS`` from ``counters`` to ``to`` and adds
+        each of ``add`` to its column; it matches no row once the counters have moved on."""
+        sets: list[tuple[str, str, Any]] = [
+            (name, f"{self._column(connection, name)} + %s", n) for name, n in (add or {}).items()
+        ]
+        sets += [(name, "%s", value) for name, value in zip(COUNTERS, to, strict=True)]
+        if heartbeat_at is not None:
+            sets.append(("heartbeat_at", "%s", heartbeat_at))
+        where = [("pk", pk), *zip(COUNTERS, counters, strict=True)]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        assignments = ", ".join(
+            f"{self._column(connection, name)} = {value}" for name, value, _ in sets
+        )
+        conditions = " AND ".join(f"{self._column(connection, name)} = %s" for name, _ in where)
+        params = [self._field(name).get_db_prep_value(value, connection) for name, _, value in sets]
+        params += [self._field(name).get_db_prep_value(value, connection) for name, value in where]
+        # Names from the model's meta, quoted; every value is a parameter.
+        return f"UPDATE {table} SET {assignments} WHERE {conditions}", params  # noqa: S608
+
+    def _field(self, name: str) -> models.Field[Any, Any]:
+        meta = self.model._meta
+        field = meta.pk if name == "pk" else meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return field
+
+    def _column(self, connection: Any, name: str) -> str:
+        return str(connection.ops.quote_name(self._field(name).column))
 
 
 class Run(models.Model):
@@ -100,8 +192,10 @@ class Run(models.Model):
     duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
-    # The seq of the newest event: run_event_emit increments it under the row lock.
+    # The seq of the newest event and the index of the newest step (``COUNTERS``): the
+    # services that append to the log and the steps move them on as they write.
     last_event_seq = models.PositiveIntegerField(default=0, editable=False)
+    last_step_index = models.PositiveIntegerField(default=0, editable=False)
     # Where the loop stopped to wait for an approval: messages, pending calls, steps used.
     checkpoint = models.JSONField(default=dict, blank=True, editable=False)
     parent_run = models.ForeignKey(
@@ -117,6 +211,8 @@ class Run(models.Model):
         on_delete=models.SET_NULL,
         related_name="runs",
     )
+
+    objects = RunManager()
 
     class Meta:
         ordering = ["-created_at"]

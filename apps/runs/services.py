@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from apps.agents.models import Agent
@@ -20,6 +20,7 @@ from apps.instances.models import AgentInstance
 from apps.runs import events
 from apps.runs.exceptions import CwdRequired, InvalidRunRequest, RunNotCancellable
 from apps.runs.models import (
+    COUNTERS,
     TERMINAL_STATUSES,
     ContextMode,
     Run,
@@ -28,6 +29,8 @@ from apps.runs.models import (
     RunStatus,
     RunStep,
     Severity,
+    execute_together,
+    insert_statement,
 )
 from apps.runs.signals import run_finished
 from apps.screenplays.models import Screenplay
@@ -76,21 +79,131 @@ def _publish(envelope: dict[str, Any], owner_id: int | None = None) -> None:
     broadcast_tool_summary(envelope, audience=owner_id)
 
 
-def run_event_emit(run: Run, event: str, data: dict[str, Any] | None = None) -> RunEvent:
-    """Appends an event to the run's log and publishes it once the transaction commits.
+@dataclass(frozen=True)
+class StepRecord:
+    """A step to persist, and the event that reports it, if any."""
 
-    The seq comes from the run row, incremented under its lock: seqs are 1..n with
-    no gap, whichever process emits.
+    kind: str
+    payload: dict[str, Any]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    latency_ms: int | None = None
+    event: str | None = None
+    data: dict[str, Any] | None = None
+
+
+Report = tuple[str, dict[str, Any] | None]  # an event and its data
+APPEND_ATTEMPTS = 3
+
+
+class _CountersMoved(Exception):
+    """Someone else appended to the run's log or steps since ``run`` was read."""
+
+
+def run_event_emit(run: Run, event: str, data: dict[str, Any] | None = None) -> RunEvent:
+    """Appends an event to the run's log and publishes it once the transaction commits."""
+    return _append(run, [], [(event, data)])[0]
+
+
+def run_record_steps(
+    *, run: Run, steps: list[StepRecord], along: Callable[[], object] | None = None
+) -> None:
+    """Persists steps in order with their events, adds their usage to the run's totals and
+    calls ``along`` (more writes to make with them): one transaction."""
+    _append(run, steps, [(event, step.data) for step in steps if (event := step.event)], along)
+
+
+def _append(
+    run: Run,
+    steps: list[StepRecord],
+    reports: list[Report],
+    along: Callable[[], object] | None = None,
+) -> list[RunEvent]:
+    """Writes steps and events numbered on from the counters ``run`` holds, with the run
+    row's counters moved on in the same round trip.
+
+    That update matches only while the counters still hold what ``run`` says: the process
+    executing a run is in practice the only one writing to it, and when another one got
+    in between, this starts over from fresh counters. Seqs and indexes stay 1..n with no
+    gap; the unique constraints on (run, seq) and (run, index) stop anything else.
     """
+    for _ in range(APPEND_ATTEMPTS - 1):
+        try:
+            return _append_once(run, steps, reports, along)
+        except (_CountersMoved, IntegrityError):
+            fresh = Run.objects.filter(pk=run.pk).values_list(*COUNTERS)
+            run.last_event_seq, run.last_step_index = fresh.get()
+    return _append_once(run, steps, reports, along)
+
+
+def _append_once(
+    run: Run, steps: list[StepRecord], reports: list[Report], along: Callable[[], object] | None
+) -> list[RunEvent]:
     with transaction.atomic():
-        Run.objects.filter(pk=run.pk).update(last_event_seq=F("last_event_seq") + 1)
-        seq = Run.objects.filter(pk=run.pk).values_list("last_event_seq", flat=True).get()
-        record = RunEvent.objects.create(run_id=run.pk, seq=seq, event=event, data=data or {})
-        envelope = event_envelope(record)
-        owner_id = run.created_by_id
-        transaction.on_commit(lambda: _publish(envelope, owner_id))
-    run.last_event_seq = seq
-    return record
+        records = _write(run, steps, reports)
+        if along is not None:
+            along()
+    run.last_event_seq += len(records)
+    run.last_step_index += len(steps)
+    return records
+
+
+def _write(run: Run, steps: list[StepRecord], reports: list[Report]) -> list[RunEvent]:
+    seq, index = run.last_event_seq, run.last_step_index
+    connection = connections[Run.objects.db]
+    counters = Run.objects.counters_update(
+        connection,
+        run.pk,
+        counters=(seq, index),
+        to=(seq + len(reports), index + len(steps)),
+        **_usage(steps),
+    )
+    records = [
+        RunEvent(run_id=run.pk, seq=position, event=event, data=data or {})
+        for position, (event, data) in enumerate(reports, start=seq + 1)
+    ]
+    rows = [_step_row(run, position, step) for position, step in enumerate(steps, start=index + 1)]
+    statements = [counters] + [
+        insert_statement(objs, connection) for objs in (rows, records) if objs
+    ]
+    if execute_together(connection, statements) != 1:
+        raise _CountersMoved()
+    for record in records:
+        _publish_on_commit(event_envelope(record), run.created_by_id)
+    return records
+
+
+def _publish_on_commit(envelope: dict[str, Any], owner_id: int | None) -> None:
+    transaction.on_commit(lambda: _publish(envelope, owner_id))
+
+
+def _usage(steps: list[StepRecord]) -> dict[str, Any]:
+    prompt = sum(step.prompt_tokens for step in steps)
+    completion = sum(step.completion_tokens for step in steps)
+    cost = sum((step.cost_usd for step in steps), Decimal(0))
+    if not (prompt or completion or cost):
+        return {}
+    totals = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "cost_usd": cost,
+    }
+    return {"add": totals, "heartbeat_at": timezone.now()}
+
+
+def _step_row(run: Run, index: int, step: StepRecord) -> RunStep:
+    return RunStep(
+        run=run,
+        index=index,
+        kind=step.kind,
+        payload=step.payload,
+        prompt_tokens=step.prompt_tokens,
+        completion_tokens=step.completion_tokens,
+        cost_usd=step.cost_usd,
+        latency_ms=step.latency_ms,
+    )
 
 
 # --- Starting -----------------------------------------------------------------
@@ -220,6 +333,7 @@ def run_start(
 # --- Lifecycle ----------------------------------------------------------------
 
 
+@transaction.atomic
 def run_claim(run_id: str) -> Run | None:
     """Moves a queued run to running; None when it already started, finished or is gone.
 
@@ -265,40 +379,6 @@ def run_cancel(*, run: Run, actor: Actor) -> Run:
     return run
 
 
-def run_record_step(
-    *,
-    run: Run,
-    kind: str,
-    payload: dict[str, Any],
-    prompt_tokens: int = 0,
-    completion_tokens: int = 0,
-    cost_usd: Decimal = Decimal(0),
-    latency_ms: int | None = None,
-) -> RunStep:
-    """Persists one step and adds its usage to the run's totals."""
-    with transaction.atomic():
-        index = RunStep.objects.filter(run=run).count() + 1
-        step = RunStep.objects.create(
-            run=run,
-            index=index,
-            kind=kind,
-            payload=payload,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=cost_usd,
-            latency_ms=latency_ms,
-        )
-        if prompt_tokens or completion_tokens or cost_usd:
-            Run.objects.filter(pk=run.pk).update(
-                prompt_tokens=F("prompt_tokens") + prompt_tokens,
-                completion_tokens=F("completion_tokens") + completion_tokens,
-                total_tokens=F("total_tokens") + prompt_tokens + completion_tokens,
-                cost_usd=F("cost_usd") + cost_usd,
-                heartbeat_at=timezone.now(),
-            )
-    return step
-
-
 def _post_to_conversation(run: Run) -> None:
     from apps.conversations.models import MessageStatus, MessageType
     from apps.conversations.services import message_create
@@ -339,11 +419,11 @@ def run_finish(
 
     now = timezone.now()
     live = Run.objects.select_for_update().filter(pk=run.pk).exclude(status__in=TERMINAL_STATUSES)
-    current = live.first()
-    if current is None:
+    times = live.values_list("started_at", "created_at").first()
+    if times is None:
         run.refresh_from_db()
         return run
-    started = current.started_at or current.created_at
+    started = times[0] or times[1]
     duration_ms = max(0, int((now - started).total_seconds() * 1000))
     severity = severity or (Severity.INFO if status == RunStatus.SUCCEEDED else Severity.ERROR)
     live.update(

@@ -59,8 +59,13 @@ class Decision:
 
 
 class LoopObserver(Protocol):
-    """What the loop reports as it goes; the runs app persists it as steps and events."""
+    """What the loop reports as it goes; the runs app persists it as steps and events.
 
+    The observer may hold reports until ``flush``, which the loop calls before it calls
+    the model or a tool, and when it stops: nothing it reported then waits on either.
+    """
+
+    def flush(self) -> None: ...
     def llm_delta(self, text: str) -> None: ...
     def llm_completed(self, reply: LLMReply) -> None: ...
     def tool_called(self, call: ToolCall) -> None: ...
@@ -93,6 +98,7 @@ class Loop:
     ) -> None:
         self.config = config
         self.tools = {tool.name: tool for tool in tools}
+        self.schemas = [tool.openai_schema() for tool in tools]
         self.registry = registry
         self.context = context
         self.observer = observer
@@ -100,6 +106,12 @@ class Loop:
         self.steps_used = 0
 
     def run(self, messages: list[dict[str, Any]], *, steps_used: int = 0) -> LoopOutcome:
+        try:
+            return self._run(messages, steps_used)
+        finally:
+            self.observer.flush()
+
+    def _run(self, messages: list[dict[str, Any]], steps_used: int) -> LoopOutcome:
         self.steps_used = steps_used
         while self.steps_used < self.config.max_steps:
             outcome = self._limits_reached()
@@ -121,6 +133,18 @@ class Loop:
         steps_used: int,
     ) -> LoopOutcome:
         """Continues a loop that paused for approval of ``pending[0]``."""
+        try:
+            return self._resume(messages, pending, decision, steps_used)
+        finally:
+            self.observer.flush()
+
+    def _resume(
+        self,
+        messages: list[dict[str, Any]],
+        pending: list[ToolCall],
+        decision: Decision,
+        steps_used: int,
+    ) -> LoopOutcome:
         self.steps_used = steps_used
         first, rest = pending[0], pending[1:]
         if decision.approved:
@@ -131,7 +155,7 @@ class Loop:
             )
         self.observer.tool_result(first, result)
         self._observe(first, result, messages)
-        return self._calls(rest, messages) or self.run(messages, steps_used=self.steps_used)
+        return self._calls(rest, messages) or self._run(messages, self.steps_used)
 
     def _limits_reached(self) -> LoopOutcome | None:
         if self.observer.should_cancel():
@@ -141,11 +165,10 @@ class Loop:
         return None
 
     def _call_llm(self, messages: list[dict[str, Any]]) -> LLMReply:
-        schemas = [tool.openai_schema() for tool in self.tools.values()]
         call = LLMCall(
             model=self.config.model,
             messages=messages,
-            tools=schemas if self.config.native_tools and schemas else None,
+            tools=self.schemas if self.config.native_tools and self.schemas else None,
             num_retries=self.config.num_retries,
         )
         control = CallControl(
@@ -154,6 +177,7 @@ class Loop:
             deadline=self.config.deadline,
             poll_seconds=self.config.poll_seconds,
         )
+        self.observer.flush()
         return complete(call, fallbacks=self.config.fallbacks, control=control)
 
     def _step(self, messages: list[dict[str, Any]]) -> LoopOutcome | None:
@@ -195,6 +219,7 @@ class Loop:
             return ToolResult(success=False, error=f"Tool {call.name!r} is not available.")
         if call.arguments is None:
             return ToolResult(success=False, error="The arguments were not a JSON object.")
+        self.observer.flush()
         return execute_tool(self.registry, call.name, call.arguments, self.context)
 
     def _needs_approval(self, call: ToolCall) -> bool:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
@@ -75,6 +76,11 @@ class ToolDefinition:
     def __post_init__(self) -> None:
         # A plugin may write category="data"; a typo then fails at import, not mid-run.
         object.__setattr__(self, "category", ToolCategory(self.category))
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        """The validator of ``parameters``, compiled on first use (and not again)."""
+        return Draft202012Validator(self.parameters)
 
     def openai_schema(self) -> dict[str, Any]:
         return {
@@ -276,7 +282,7 @@ def _error(exc: Exception) -> str:
 def argument_errors(definition: ToolDefinition, arguments: Any) -> str | None:
     """What is wrong with ``arguments`` for this tool, as one line; None when they are valid."""
     errors = sorted(
-        Draft202012Validator(definition.parameters).iter_errors(arguments),
+        definition.validator.iter_errors(arguments),
         key=lambda error: error.json_path,
     )
     if not errors:
