@@ -96,7 +96,11 @@ def group_send(group: str, message: dict[str, Any], *, timeout: float | None = N
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
-        async_to_sync(layer.group_send)(group, message)
+        # Its groups live in this process: nobody listening, nothing to hand over. A
+        # stream joining meanwhile reads the log after joining, and publishing follows
+        # the commit, so it still gets the event.
+        if layer.groups.get(group):
+            async_to_sync(layer.group_send)(group, message)
         return
     own = _publishing_loop.layer_for(layer)
     _publishing_loop.run(own.group_send(group, message), timeout or PUBLISH_TIMEOUT_SECONDS)

@@ -145,3 +145,30 @@ def test_the_pubsub_layer_delivers_what_a_worker_thread_publishes_on_one_connect
     assert async_to_sync(subscribe_then_receive)() == list(range(30))
     # The subscriber's connection and the publishing loop's one: not one per event.
     assert connections_opened() - before < 10
+
+
+def test_the_in_memory_layer_skips_a_group_nobody_is_in(settings, monkeypatch):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    layer = get_channel_layer()
+    hops = []
+    real_group_send = layer.group_send
+
+    async def counted(group: str, message: dict[str, Any]) -> None:
+        hops.append(group)
+        await real_group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counted)
+
+    async def listen() -> list[int]:
+        channel = await layer.new_channel()
+        await layer.group_add("watched", channel)
+        await asyncio.get_running_loop().run_in_executor(None, publish_to_both)
+        return [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(2)]
+
+    def publish_to_both() -> None:  # the runtime: sync code on a thread of its own
+        for n in range(2):
+            group_send("unwatched", {"type": "test.message", "n": n})
+            group_send("watched", {"type": "test.message", "n": n})
+
+    assert async_to_sync(listen)() == [0, 1]
+    assert hops == ["watched", "watched"]
