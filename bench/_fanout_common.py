@@ -265,11 +265,13 @@ class Subscriber(asyncio.Protocol):
         self.closed = asyncio.get_running_loop().create_future()
         self.latencies: dict[int, float] = {}
         self.buffer = b""
+        self.request = b""
         self.handshake_done = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        transport.write(self.request)  # the subclass's opening request
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.ready.done():
@@ -295,11 +297,6 @@ class WebSocketSubscriber(Subscriber):
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
             f"Sec-WebSocket-Version: 13\r\nAuthorization: Token {token}\r\n\r\n"
         ).encode()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        assert self.transport is not None
-        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         now = time.time()
@@ -361,11 +358,6 @@ class SSESubscriber(Subscriber):
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
             f"Authorization: Token {token}\r\n\r\n"
         ).encode()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        assert self.transport is not None
-        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         now = time.time()
