@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from functools import partial
 from typing import Any
 
 from asgiref.sync import AsyncSingleThreadContext
@@ -22,7 +21,8 @@ from apps.runtime.llm import LLMReply, ToolCall, supports_native_tools
 from apps.runtime.loop import Decision, Loop, LoopConfig, LoopOutcome
 from apps.runtime.prompt import build_messages, build_system_prompt
 from apps.runtime.tools import ToolContext, ToolResult, registry
-from apps.tools.audit import tool_execution_record
+from apps.tools.audit import tool_execution
+from apps.tools.models import ToolExecution
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +42,14 @@ class RunObserver:
         self._cancel_checked_at = 0.0
         self._cancelled = False
         self._steps: list[services.StepRecord] = []
-        self._along: list[Callable[[], object]] = []  # more writes to make with the steps
+        self._audits: list[ToolExecution] = []  # written with the steps
 
     def flush(self) -> None:
         if not self._steps:
             return
-        steps, along = self._steps, self._along
-        self._steps, self._along = [], []
-        services.run_record_steps(
-            run=self.run, steps=steps, along=lambda: [write() for write in along]
-        )
+        steps, audits = self._steps, self._audits
+        self._steps, self._audits = [], []
+        services.run_record_steps(run=self.run, steps=steps, rows=audits)
 
     def llm_delta(self, text: str) -> None:
         self.flush()
@@ -109,8 +107,7 @@ class RunObserver:
             data=payload,
         )
         self._steps.append(step)
-        audit = partial(
-            tool_execution_record,
+        audit = tool_execution(
             tool=call.name,
             arguments=call.arguments,
             result=payload["result"],
@@ -120,7 +117,7 @@ class RunObserver:
             run_id=self.run.pk,
             user_id=self.run.created_by_id,
         )
-        self._along.append(audit)
+        self._audits.append(audit)
 
     def tool_pre_approved(self, call: ToolCall) -> None:
         from apps.runs.approvals import approval_record_pre_approved

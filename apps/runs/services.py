@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.utils import timezone
 
 from apps.agents.models import Agent
@@ -107,18 +107,19 @@ def run_event_emit(run: Run, event: str, data: dict[str, Any] | None = None) -> 
 
 
 def run_record_steps(
-    *, run: Run, steps: list[StepRecord], along: Callable[[], object] | None = None
+    *, run: Run, steps: list[StepRecord], rows: Sequence[models.Model] = ()
 ) -> None:
     """Persists steps in order with their events, adds their usage to the run's totals and
-    calls ``along`` (more writes to make with them): one transaction."""
-    _append(run, steps, [(event, step.data) for step in steps if (event := step.event)], along)
+    inserts ``rows`` (unsaved rows of other logs, such as the tool audit trail) with them:
+    one transaction, one round trip on PostgreSQL."""
+    _append(run, steps, [(event, step.data) for step in steps if (event := step.event)], rows)
 
 
 def _append(
     run: Run,
     steps: list[StepRecord],
     reports: list[Report],
-    along: Callable[[], object] | None = None,
+    rows: Sequence[models.Model] = (),
 ) -> list[RunEvent]:
     """Writes steps and events numbered on from the counters ``run`` holds, with the run
     row's counters moved on in the same round trip.
@@ -130,26 +131,26 @@ def _append(
     """
     for _ in range(APPEND_ATTEMPTS - 1):
         try:
-            return _append_once(run, steps, reports, along)
+            return _append_once(run, steps, reports, rows)
         except (_CountersMoved, IntegrityError):
             fresh = Run.objects.filter(pk=run.pk).values_list(*COUNTERS)
             run.last_event_seq, run.last_step_index = fresh.get()
-    return _append_once(run, steps, reports, along)
+    return _append_once(run, steps, reports, rows)
 
 
 def _append_once(
-    run: Run, steps: list[StepRecord], reports: list[Report], along: Callable[[], object] | None
+    run: Run, steps: list[StepRecord], reports: list[Report], rows: Sequence[models.Model]
 ) -> list[RunEvent]:
     with transaction.atomic():
-        records = _write(run, steps, reports)
-        if along is not None:
-            along()
+        records = _write(run, steps, reports, rows)
     run.last_event_seq += len(records)
     run.last_step_index += len(steps)
     return records
 
 
-def _write(run: Run, steps: list[StepRecord], reports: list[Report]) -> list[RunEvent]:
+def _write(
+    run: Run, steps: list[StepRecord], reports: list[Report], rows: Sequence[models.Model]
+) -> list[RunEvent]:
     seq, index = run.last_event_seq, run.last_step_index
     connection = connections[Run.objects.db]
     counters = Run.objects.counters_update(
@@ -163,15 +164,24 @@ def _write(run: Run, steps: list[StepRecord], reports: list[Report]) -> list[Run
         RunEvent(run_id=run.pk, seq=position, event=event, data=data or {})
         for position, (event, data) in enumerate(reports, start=seq + 1)
     ]
-    rows = [_step_row(run, position, step) for position, step in enumerate(steps, start=index + 1)]
-    statements = [counters] + [
-        insert_statement(objs, connection) for objs in (rows, records) if objs
+    step_rows = [
+        _step_row(run, position, step) for position, step in enumerate(steps, start=index + 1)
     ]
+    tables: list[Sequence[models.Model]] = [step_rows, records, *_by_model(rows)]
+    statements = [counters] + [insert_statement(objs, connection) for objs in tables if objs]
     if execute_together(connection, statements) != 1:
         raise _CountersMoved()
     for record in records:
         _publish_on_commit(event_envelope(record), run.created_by_id)
     return records
+
+
+def _by_model(rows: Sequence[models.Model]) -> list[list[models.Model]]:
+    """``rows`` grouped by model, in the order each model first appears."""
+    groups: dict[type[models.Model], list[models.Model]] = {}
+    for row in rows:
+        groups.setdefault(type(row), []).append(row)
+    return list(groups.values())
 
 
 def _publish_on_commit(envelope: dict[str, Any], owner_id: int | None) -> None:
@@ -346,8 +356,9 @@ def run_claim(run_id: str) -> Run | None:
     if not claimed:
         return None
     run = Run.objects.select_related("agent__persona", "screenplay", "conversation").get(pk=run_id)
-    broadcast_task_event(run, TASK_PICKED)
+    # Written first so that it is also published first on commit: watchers wait for it.
     run_event_emit(run, events.RUN_STARTED, {"model": run.model})
+    broadcast_task_event(run, TASK_PICKED)
     broadcast_task_event(run, TASK_STARTED)
     return run
 

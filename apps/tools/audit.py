@@ -30,7 +30,7 @@ def summarize(result: Any) -> str:
     return text if len(text) <= SUMMARY_MAX_CHARS else text[: SUMMARY_MAX_CHARS - 1] + "…"
 
 
-def tool_execution_record(
+def tool_execution(
     *,
     tool: str,
     arguments: Any,
@@ -41,7 +41,8 @@ def tool_execution_record(
     run_id: Any = None,
     user_id: int | None = None,
 ) -> ToolExecution:
-    return ToolExecution.objects.create(
+    """The audit row of one tool execution, unsaved: secrets redacted, output summarized."""
+    return ToolExecution(
         tool=tool,
         arguments=redact(arguments if arguments is not None else {}),
         output_summary=summarize(result) if result is not None else "",

@@ -13,6 +13,8 @@ from django.apps import apps as django_apps
 from apps.runs import events, services
 from apps.runs.models import Run, RunEvent, RunStep
 from apps.runtime.tools import BaseTool, ToolContext, ToolDefinition, ToolResult, registry
+from apps.tools.audit import tool_execution
+from apps.tools.models import ToolExecution
 from tests.factories import AgentFactory
 from tests.fakes import llm_server as llm
 from tests.runs.conftest import decide
@@ -117,6 +119,36 @@ def test_an_event_another_process_appends_mid_run_keeps_both_logs_gapless(native
     ]  # fmt: skip
     assert_gapless(str(executing.pk))
     assert _indexes(str(executing.pk)) == [1, 2, 3]
+
+
+def test_an_audit_row_goes_in_with_its_step_once_even_when_the_write_is_retried(
+    native_agent, viewer
+):
+    executing = _claimed_run(native_agent, viewer)
+    elsewhere = Run.objects.get(pk=executing.pk)
+    services.run_event_emit(elsewhere, events.APPROVAL_RESOLVED, {"decision": "approved"})
+    audit = tool_execution(
+        tool="echo",
+        arguments={"text": "hi", "api_key": "sk-live"},
+        result="hi",
+        success=True,
+        error=None,
+        duration_ms=3,
+        run_id=executing.pk,
+        user_id=viewer.pk,
+    )
+
+    services.run_record_steps(  # the first attempt finds the counters moved, the retry lands
+        run=executing,
+        steps=[services.StepRecord(kind="tool_result", payload={}, event=events.TOOL_RESULT)],
+        rows=[audit],
+    )
+
+    [row] = ToolExecution.objects.filter(run_id=executing.pk)
+    assert (row.tool, row.output_summary, row.user_id) == ("echo", "hi", viewer.pk)
+    assert row.arguments == {"text": "hi", "api_key": "[redacted]"}
+    assert _indexes(str(executing.pk)) == [1]
+    assert_gapless(str(executing.pk))
 
 
 def test_usage_of_recorded_steps_adds_up_on_the_run(native_agent, viewer):
