@@ -65,6 +65,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _no_publish_outlives_its_test():
+    """Publishes are sent from a loop thread after publish() returns: one still on its way
+    when a test ends would reach the next test's subscribers."""
+    yield
+    from apps.streams.publish import wait_for_publishes
+
+    wait_for_publishes()
+
+
+@pytest.fixture(autouse=True)
 def _no_stray_llm_calls(settings):
     """No LLM call outlives its test.
 

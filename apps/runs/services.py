@@ -43,7 +43,7 @@ from apps.streams.broadcast import (
     broadcast_task_event,
     broadcast_tool_summary,
 )
-from apps.streams.publish import group_send
+from apps.streams.publish import publish
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def event_envelope(record: RunEvent) -> dict[str, Any]:
 def _publish(envelope: dict[str, Any], owner_id: int | None = None) -> None:
     message = {"type": events.LAYER_MESSAGE_TYPE, "envelope": envelope}
     try:
-        group_send(events.run_group(envelope["run_id"]), message)
+        publish(events.run_group(envelope["run_id"]), message)
     except Exception:
         # The log is the source of truth: streams replay what live delivery missed.
         logger.warning("could not publish %s for run %s", envelope["event"], envelope["run_id"])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from apps.runs import events
-from apps.streams.publish import group_send
+from apps.streams.publish import publish
 
 if TYPE_CHECKING:
     from apps.runs.models import Run
@@ -52,7 +52,7 @@ TASK_SUMMARY_CHARS = 200
 
 def _group_send(group: str, message: dict[str, Any]) -> None:
     try:
-        group_send(group, message)
+        publish(group, message)
     except Exception:
         logger.warning("could not broadcast %s to %s", message.get("type"), group)
 

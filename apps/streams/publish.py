@@ -11,13 +11,22 @@ the same settings: the shared instance may be flushed from another loop (channel
 The in-memory layer (the embedded default) is the exception: its queues belong to the
 loop that reads them, so it keeps ``async_to_sync``, which runs on that loop when called
 from one of its threads.
+
+:func:`publish` is what the runtime and the services use: it hands the message to that loop
+and returns; the loop sends what it is handed one at a time, in order. Nobody waited for
+the answer anyway (a lost publish is logged and the streams re-read the log), and waiting
+cost a Redis round trip and two thread hand-offs per event: five per tool step, and three
+before ``POST /api/runs/`` could answer. :func:`group_send` still waits, for callers that
+need to know.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -30,8 +39,13 @@ from channels.layers import (
     get_channel_layer,
 )
 
+logger = logging.getLogger(__name__)
+
 PUBLISH_TIMEOUT_SECONDS = 5.0
 THREAD_NAME = "channel-layer-publisher"
+# Messages handed to the loop and not sent yet: past this (Redis down or slow for long),
+# new ones are dropped with a warning rather than held in memory.
+PENDING_LIMIT = 10_000
 
 
 class _PublishingLoop:
@@ -43,6 +57,8 @@ class _PublishingLoop:
         self._pid: int | None = None
         self._shared: BaseChannelLayer | None = None
         self._layer: BaseChannelLayer | None = None
+        self._outbox: asyncio.Queue[tuple[BaseChannelLayer, str, dict[str, Any]]] | None = None
+        self._pending = 0  # handed over and not sent yet; guarded by _lock
 
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -50,6 +66,8 @@ class _PublishingLoop:
             if self._loop is None or self._pid != os.getpid():
                 self._loop = asyncio.new_event_loop()
                 self._pid = os.getpid()
+                self._outbox = None
+                self._pending = 0
                 threading.Thread(
                     target=self._loop.run_forever, name=THREAD_NAME, daemon=True
                 ).start()
@@ -65,6 +83,44 @@ class _PublishingLoop:
                     asyncio.run_coroutine_threadsafe(_close(old), self._loop)
             assert self._layer is not None
             return self._layer
+
+    def post(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> bool:
+        """Hands a group_send to the loop, behind every earlier one; False when too many
+        are waiting already (the message is dropped)."""
+        loop = self.loop()
+        with self._lock:
+            if self._pending >= PENDING_LIMIT:
+                return False
+            self._pending += 1
+        loop.call_soon_threadsafe(self._enqueue, layer, group, message)
+        return True
+
+    def _enqueue(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+        # On the loop: the first message starts the task that sends them all, in order.
+        if self._outbox is None:
+            self._outbox = asyncio.Queue()
+            asyncio.get_running_loop().create_task(self._send_forever(self._outbox))
+        self._outbox.put_nowait((layer, group, message))
+
+    async def _send_forever(
+        self, outbox: asyncio.Queue[tuple[BaseChannelLayer, str, dict[str, Any]]]
+    ) -> None:
+        while True:
+            layer, group, message = await outbox.get()
+            try:
+                await asyncio.wait_for(layer.group_send(group, message), PUBLISH_TIMEOUT_SECONDS)
+            except Exception:
+                # The log is the source of truth: streams re-read what live delivery missed.
+                logger.warning(
+                    "could not publish %s to %s", message.get("type"), group, exc_info=True
+                )
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending if self._pid == os.getpid() else 0
 
     def run(self, coroutine: Any, timeout: float) -> Any:
         future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
@@ -104,3 +160,32 @@ def group_send(group: str, message: dict[str, Any], *, timeout: float | None = N
         return
     own = _publishing_loop.layer_for(layer)
     _publishing_loop.run(own.group_send(group, message), timeout or PUBLISH_TIMEOUT_SECONDS)
+
+
+def publish(group: str, message: dict[str, Any]) -> None:
+    """Sends ``message`` to ``group`` without waiting: queued in order on the publishing loop,
+    which logs a send that fails. Returns at once, also while Redis is down."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        group_send(group, message)  # in this process: nothing to wait for but the loop
+        return
+    if not _publishing_loop.post(_publishing_loop.layer_for(layer), group, message):
+        logger.warning(
+            "dropped %s to %s: %d publishes are waiting already",
+            message.get("type"),
+            group,
+            PENDING_LIMIT,
+        )
+
+
+def wait_for_publishes(timeout: float = PUBLISH_TIMEOUT_SECONDS) -> bool:
+    """Waits until every message handed to :func:`publish` was sent (or given up on);
+    False if some are still waiting after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while _publishing_loop.pending():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True

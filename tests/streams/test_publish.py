@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -14,7 +15,8 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 
-from apps.streams.publish import group_send
+from apps.streams import publish as publishing
+from apps.streams.publish import group_send, publish, wait_for_publishes
 from tests.services import redis_url
 
 
@@ -28,6 +30,25 @@ class SilentLayer(BaseChannelLayer):
 @pytest.fixture
 def silent_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.streams.test_publish.SilentLayer"}}
+
+
+class FailingLayer(BaseChannelLayer):
+    """A channel layer whose every group_send fails."""
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        raise ConnectionError("Redis is down")
+
+
+@pytest.fixture
+def quick_timeout(monkeypatch):
+    """Sends to a silent layer give up at once: the publishing loop is the process's."""
+    monkeypatch.setattr(publishing, "PUBLISH_TIMEOUT_SECONDS", 0.05)
+    yield
+    drained()
+
+
+def drained() -> None:
+    assert wait_for_publishes(), "publishes still waiting"
 
 
 @pytest.fixture
@@ -172,3 +193,56 @@ def test_the_in_memory_layer_skips_a_group_nobody_is_in(settings, monkeypatch):
 
     assert async_to_sync(listen)() == [0, 1]
     assert hops == ["watched", "watched"]
+
+
+def test_publish_returns_without_waiting_for_the_layer(silent_layer, quick_timeout):
+    started = time.monotonic()
+
+    for n in range(20):
+        publish("anything", {"type": "x", "n": n})
+
+    assert time.monotonic() - started < 0.05  # 20 sends of at least 50 ms each: not waited
+
+
+def test_a_publish_that_fails_is_logged_not_raised(settings, caplog):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.streams.test_publish.FailingLayer"}}
+
+    with caplog.at_level(logging.WARNING, logger="apps.streams.publish"):
+        publish("runs.abc", {"type": "run.event"})
+        drained()
+
+    assert "could not publish run.event to runs.abc" in caplog.text
+
+
+def test_past_the_pending_limit_a_publish_is_dropped_with_a_warning(
+    silent_layer, quick_timeout, monkeypatch, caplog
+):
+    monkeypatch.setattr(publishing, "PENDING_LIMIT", 3)
+
+    with caplog.at_level(logging.WARNING, logger="apps.streams.publish"):
+        for n in range(5):
+            publish("busy", {"type": "x", "n": n})
+
+    assert caplog.text.count("dropped x to busy: 3 publishes are waiting already") == 2
+
+
+@pytest.mark.redis
+def test_publishes_from_a_worker_thread_arrive_in_order(pubsub_layer):
+    group = "publish-order"
+
+    def publish_all() -> None:
+        for n in range(200):
+            publish(group, {"type": "test.message", "n": n})
+
+    async def subscribe_then_receive() -> list[int]:
+        channel = await pubsub_layer.new_channel()
+        await pubsub_layer.group_add(group, channel)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, publish_all)
+            return [
+                (await asyncio.wait_for(pubsub_layer.receive(channel), 5))["n"] for _ in range(200)
+            ]
+        finally:
+            await pubsub_layer.flush()
+
+    assert async_to_sync(subscribe_then_receive)() == list(range(200))
