@@ -93,6 +93,26 @@ def listening_channel(layer: Any, group: str) -> str:
     return async_to_sync(join)()
 
 
+def sent_from_a_thread(layer: Any, group: str, send: Any, count: int) -> list[int]:
+    """Subscribes to ``group``, has ``send`` publish ``count`` numbered messages from a thread
+    of its own (the runtime: sync code), and returns the numbers as received."""
+
+    def send_all() -> None:
+        for n in range(count):
+            send(group, {"type": "test.message", "n": n})
+
+    async def subscribe_then_receive() -> list[int]:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, send_all)
+            return [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(count)]
+        finally:
+            await layer.flush()
+
+    return async_to_sync(subscribe_then_receive)()
+
+
 def test_a_layer_that_does_not_answer_times_out_instead_of_hanging(silent_layer):
     started = time.monotonic()
 
@@ -145,25 +165,9 @@ def test_a_forked_child_publishes_on_a_loop_of_its_own(redis_layer):
 def test_the_pubsub_layer_delivers_what_a_worker_thread_publishes_on_one_connection(
     pubsub_layer,
 ):
-    group = "publish-pubsub"
     before = connections_opened()
 
-    def publish() -> None:  # the runtime: sync code on a thread of its own
-        for n in range(30):
-            group_send(group, {"type": "test.message", "n": n})
-
-    async def subscribe_then_receive() -> list[int]:
-        channel = await pubsub_layer.new_channel()
-        await pubsub_layer.group_add(group, channel)
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, publish)
-            return [
-                (await asyncio.wait_for(pubsub_layer.receive(channel), 5))["n"] for _ in range(30)
-            ]
-        finally:
-            await pubsub_layer.flush()
-
-    assert async_to_sync(subscribe_then_receive)() == list(range(30))
+    assert sent_from_a_thread(pubsub_layer, "publish-pubsub", group_send, 30) == list(range(30))
     # The subscriber's connection and the publishing loop's one: not one per event.
     assert connections_opened() - before < 10
 
@@ -228,21 +232,4 @@ def test_past_the_pending_limit_a_publish_is_dropped_with_a_warning(
 
 @pytest.mark.redis
 def test_publishes_from_a_worker_thread_arrive_in_order(pubsub_layer):
-    group = "publish-order"
-
-    def publish_all() -> None:
-        for n in range(200):
-            publish(group, {"type": "test.message", "n": n})
-
-    async def subscribe_then_receive() -> list[int]:
-        channel = await pubsub_layer.new_channel()
-        await pubsub_layer.group_add(group, channel)
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, publish_all)
-            return [
-                (await asyncio.wait_for(pubsub_layer.receive(channel), 5))["n"] for _ in range(200)
-            ]
-        finally:
-            await pubsub_layer.flush()
-
-    assert async_to_sync(subscribe_then_receive)() == list(range(200))
+    assert sent_from_a_thread(pubsub_layer, "publish-order", publish, 200) == list(range(200))
