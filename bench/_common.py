@@ -25,6 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Servers and workers under measurement run as in production: DEBUG off (DEBUG on keeps
+# every SQL statement in ``connection.queries``), with the key and hosts that then need.
+PRODUCTION_SETTINGS = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "bench-only-" + "r7Q!x2Lp9#Vz4$Kw8^Nd3&Ht6*Jm1(Fs5)Gb0_" * 2,
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+}
+
 
 def setup_django() -> None:
     """Django, in this process, with the project's settings (SQLite unless DATABASE_URL)."""

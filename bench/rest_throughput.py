@@ -26,7 +26,15 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, Result, exit_code, parse_args, percentile, setup_django
+from bench._common import (
+    PRODUCTION_SETTINGS,
+    ROOT,
+    Result,
+    exit_code,
+    parse_args,
+    percentile,
+    setup_django,
+)
 
 DATABASE_URL = os.environ.get(
     "BENCH_REST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_c"
@@ -41,7 +49,6 @@ ENDPOINTS = {
     "screenplays": ("/api/screenplays/", "/bench-bare/screenplays/"),
     "runs": ("/api/runs/", "/bench-bare/runs/"),
 }
-SECRET = "bench-only-" + "r7Q!x2Lp9#Vz4$Kw8^Nd3&Ht6*Jm1(Fs5)Gb0_" * 2
 
 
 # --- The database ----------------------------------------------------------------------
@@ -145,10 +152,7 @@ def server_env(data_dir: Path) -> dict[str, str]:
     env.update(
         DATABASE_URL=DATABASE_URL,
         DJANGO_SETTINGS_MODULE="conductor_site.settings",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=SECRET,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="false",
+        **PRODUCTION_SETTINGS,
         DJANGO_LOG_LEVEL="WARNING",
         CONDUCTOR_DATA_DIR=str(data_dir),
         LITELLM_LOCAL_MODEL_COST_MAP="True",
