@@ -14,7 +14,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -46,6 +46,10 @@ class WebFetchError(Exception):
     """A refusal or failure reported to the model as the tool's error."""
 
 
+class BlockedAddress(WebFetchError):
+    """The host is a blocked name or reaches a blocked address, and no allow entry matches."""
+
+
 class FetchResult(TypedDict):
     url: str
     final_url: str
@@ -63,6 +67,13 @@ class FetchRequest:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     timeout: float = MAX_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    literal: IPAddress | None
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ def parse_arguments(arguments: dict[str, Any]) -> FetchRequest:
     if body is not None and (method != "POST" or not isinstance(body, str)):
         raise WebFetchError("body must be a string and is only allowed with POST")
     return FetchRequest(
-        url=_parse_url(arguments.get("url")),
+        url=parse_url(arguments.get("url")),
         method=method,
         headers=_parse_headers(arguments.get("headers")),
         body=body,
@@ -106,7 +117,7 @@ def parse_arguments(arguments: dict[str, Any]) -> FetchRequest:
     )
 
 
-def _parse_url(value: Any) -> httpx.URL:
+def parse_url(value: Any) -> httpx.URL:
     import httpx  # at call time: httpx (and its CLI) would cost every manage.py command
 
     if not isinstance(value, str) or not value.strip():
@@ -165,20 +176,36 @@ def _parse_timeout(value: Any) -> float:
 # --- hop validation ----------------------------------------------------------------
 
 
-async def pin_hop(url: httpx.URL) -> Hop:
-    """Validates one hop's URL and resolves its host once; raises WebFetchError."""
+def check_target(url: httpx.URL, allow: Sequence[str]) -> Target:
+    """Validates a URL without DNS: scheme, credentials, host syntax, blocked names and
+    literal addresses (unless ``allow`` lists them); raises WebFetchError."""
     port = _check_url(url)
     try:
         host = netguard.normalize_host(url.raw_host.decode("ascii"))
         literal = netguard.parse_ip_literal(host)
         if literal is None:
-            _check_name(host, port)
+            _check_name(host, port, allow)
     except (netguard.InvalidHost, UnicodeDecodeError) as exc:
         raise WebFetchError(str(exc)) from None
-    addresses = [literal] if literal is not None else await _resolve(host, port)
+    if literal is not None:
+        _check_address(url.host, host, literal, port, allow)
+    return Target(host=host, port=port, literal=literal)
+
+
+async def pin_hop(url: httpx.URL, allow: Sequence[str] | None = None) -> Hop:
+    """Validates one hop's URL and resolves its host once; raises WebFetchError.
+
+    ``allow``: the allow-list entries (netguard.is_allowed); CONDUCTOR_WEB_FETCH_ALLOW
+    when None.
+    """
+    allow = settings.CONDUCTOR_WEB_FETCH_ALLOW if allow is None else allow
+    target = check_target(url, allow)
+    if target.literal is not None:
+        return Hop(url=url, host=target.host, addresses=[target.literal])
+    addresses = await _resolve(target.host, target.port)
     for address in addresses:
-        _check_address(url.host, host, address, port)
-    return Hop(url=url, host=host, addresses=addresses)
+        _check_address(url.host, target.host, address, target.port, allow)
+    return Hop(url=url, host=target.host, addresses=addresses)
 
 
 def _check_url(url: httpx.URL) -> int:
@@ -194,11 +221,11 @@ def _check_url(url: httpx.URL) -> int:
     return port
 
 
-def _check_name(host: str, port: int) -> None:
+def _check_name(host: str, port: int, allow: Sequence[str]) -> None:
     netguard.check_hostname(host)
     reason = netguard.blocked_name_reason(host)
-    if reason and not _allowed(host, None, port):
-        raise WebFetchError(f"blocked host {host} ({reason})")
+    if reason and not netguard.is_allowed(allow, host, None, port):
+        raise BlockedAddress(f"blocked host {host} ({reason})")
 
 
 async def _resolve(host: str, port: int) -> list[IPAddress]:
@@ -212,15 +239,12 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
-def _check_address(shown: str, host: str, address: IPAddress, port: int) -> None:
+def _check_address(
+    shown: str, host: str, address: IPAddress, port: int, allow: Sequence[str]
+) -> None:
     reason = netguard.blocked_reason(address)
-    if reason and not _allowed(host, address, port):
-        raise WebFetchError(f"blocked address {address} ({reason}) for host {shown}")
-
-
-def _allowed(host: str, address: IPAddress | None, port: int) -> bool:
-    entries: list[str] = settings.CONDUCTOR_WEB_FETCH_ALLOW
-    return netguard.is_allowed(entries, host, address, port)
+    if reason and not netguard.is_allowed(allow, host, address, port):
+        raise BlockedAddress(f"blocked address {address} ({reason}) for host {shown}")
 
 
 # --- the exchange ------------------------------------------------------------------
