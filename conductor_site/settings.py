@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.streams",
     "apps.archive",
     "apps.mcp",
+    "apps.mcp_client",
     "apps.councilors",
     "apps.activity",
     "apps.portfolio",
@@ -398,10 +399,17 @@ CONDUCTOR_SQL_TOOL_DENIED_FUNCTIONS = env_list(
     ],
 )  # fmt: skip
 
+# How often beat checks the health of every enabled external MCP server.
+CONDUCTOR_MCP_HEALTH_SECONDS = env_int("CONDUCTOR_MCP_HEALTH_SECONDS", 300, minimum=10)
+
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {
         "task": "runs.reap_stale_runs",
         "schedule": float(CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS),
+    },
+    "check-mcp-servers": {
+        "task": "mcp_client.check_servers",
+        "schedule": float(CONDUCTOR_MCP_HEALTH_SECONDS),
     },
 }
 
@@ -479,6 +487,20 @@ if CONDUCTOR_MCP_DEFAULT_CWD and not CONDUCTOR_MCP_DEFAULT_CWD.startswith("/"):
 # True: the MCP server executes its runs itself, on a thread, as `POST /execute` does; it
 # needs no worker. False: runs go to the Celery workers and the MCP server waits for them.
 CONDUCTOR_MCP_RUN_INLINE = env_bool("CONDUCTOR_MCP_RUN_INLINE", default=True)
+
+
+# --- External MCP servers (apps.mcp_client) ------------------------------------
+
+# The executables a stdio MCP server may run: absolute paths, or bare names found on
+# PATH. Empty: no stdio server can be registered.
+CONDUCTOR_MCP_STDIO_COMMANDS = env_list("CONDUCTOR_MCP_STDIO_COMMANDS", [])
+# host[:port], IP or CIDR entries of internal MCP servers an HTTP registration may
+# reach although their address is otherwise blocked (loopback, private...).
+CONDUCTOR_MCP_CLIENT_ALLOW = env_list("CONDUCTOR_MCP_CLIENT_ALLOW", [])
+# ${NAME} references in headers and env may only name variables with these prefixes.
+CONDUCTOR_MCP_SECRET_ENV_PREFIXES = env_list("CONDUCTOR_MCP_SECRET_ENV_PREFIXES", ["MCP_"])
+# cleanup/ disables servers not seen (heartbeat or health check) for this long.
+CONDUCTOR_MCP_STALE_SECONDS = env_int("CONDUCTOR_MCP_STALE_SECONDS", 900, minimum=1)
 
 
 # --- Production hardening --------------------------------------------------

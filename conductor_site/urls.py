@@ -19,6 +19,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apps.councilors.urls")),
     path("", include("apps.activity.urls")),
     path("", include("apps.portfolio.urls")),
+    path("", include("apps.mcp_client.urls")),
 ]
 
 urlpatterns = [

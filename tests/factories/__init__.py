@@ -23,3 +23,6 @@ __all__ += ["RunFactory"]
 from tests.factories.activity import TaskEventFactory  # noqa: E402
 
 __all__ += ["TaskEventFactory"]
+from tests.factories.mcp_client import McpServerFactory  # noqa: E402
+
+__all__ += ["McpServerFactory"]
