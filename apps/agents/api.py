@@ -15,6 +15,7 @@ from apps.agents import selectors, services
 from apps.agents.models import AGENT_SLUG_RE, Agent
 from apps.core.permissions import ModelPermissions
 from apps.core.serializers import string_list_field
+from apps.mcp_client.configs import validate_mcp_configs
 from apps.personas.models import Persona
 from apps.runs.api.runs import AgentRunSerializerMixin
 from apps.runtime.providers import DEMO_MODEL
@@ -31,7 +32,11 @@ class AgentSerializer(serializers.ModelSerializer):
         required=False, help_text="Tools this agent may call without a human approval."
     )
     fallback_models = string_list_field(max_length=200, required=False)
-    mcp_configs = serializers.DictField(required=False)
+    mcp_configs = serializers.DictField(
+        required=False,
+        validators=[validate_mcp_configs],
+        help_text='External MCP servers by registry name: {"servers": {"github": {}}}.',
+    )
     offline_demo = serializers.SerializerMethodField(
         help_text="True when the model is Conductor's offline demo model, not a real LLM."
     )

@@ -31,6 +31,7 @@ from apps.core.serializers import StrictCharField
 from apps.core.validators import JsonObjectMaxBytes, validate_absolute_path
 from apps.instances import selectors, services
 from apps.instances.models import CONFIG_MAX_BYTES, AgentInstance, InstanceStatus
+from apps.mcp_client.configs import validate_mcp_configs
 from apps.screenplays.models import Screenplay
 
 MAX_ID = 2**63 - 1
@@ -41,6 +42,12 @@ CWD_MAX_LENGTH = cast(int, AgentInstance._meta.get_field("cwd").max_length)
 
 def config_field(**kwargs: Any) -> serializers.DictField:
     return serializers.DictField(validators=[JsonObjectMaxBytes(CONFIG_MAX_BYTES)], **kwargs)
+
+
+def mcp_configs_field(**kwargs: Any) -> serializers.DictField:
+    return serializers.DictField(
+        validators=[JsonObjectMaxBytes(CONFIG_MAX_BYTES), validate_mcp_configs], **kwargs
+    )
 
 
 def cwd_field(**kwargs: Any) -> StrictCharField:
@@ -83,7 +90,7 @@ class AgentInstanceSerializer(serializers.ModelSerializer):
     cwd = cwd_field(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=InstanceStatus.choices, required=False)
     config = config_field(required=False)
-    mcp_configs = config_field(required=False)
+    mcp_configs = mcp_configs_field(required=False)
     average_duration_ms = serializers.FloatField(read_only=True, allow_null=True)
     success_rate = serializers.FloatField(read_only=True, allow_null=True)
 
@@ -121,7 +128,7 @@ class CwdSerializer(serializers.Serializer):
 
 
 class McpConfigsInputSerializer(serializers.Serializer):
-    mcp_configs = config_field()
+    mcp_configs = mcp_configs_field()
 
 
 class McpConfigViewsSerializer(serializers.Serializer):

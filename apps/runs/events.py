@@ -16,6 +16,8 @@ RUN_SUCCEEDED = "run.succeeded"
 RUN_FAILED = "run.failed"
 RUN_CANCELLED = "run.cancelled"
 RUN_TIMED_OUT = "run.timed_out"
+# Something the run goes on without, such as an MCP server it could not reach.
+RUN_WARNING = "run.warning"
 
 TERMINAL_EVENTS = frozenset({RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED, RUN_TIMED_OUT})
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from asgiref.sync import AsyncSingleThreadContext
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
 from apps.conversations.selectors import conversation_history
+from apps.mcp_client.configs import run_server_uses
+from apps.mcp_client.runtime import McpToolset
 from apps.runs import events, services
 from apps.runs.approvals import approval_request, call_from_json, call_to_json
 from apps.runs.models import Approval, ApprovalStatus, ContextMode, Run, RunStatus, RunStepKind
@@ -150,13 +152,13 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _system_prompt(run: Run, json_protocol: bool) -> str:
+def _system_prompt(run: Run, json_protocol: bool, toolset: McpToolset) -> str:
     persona = run.agent.persona
     return build_system_prompt(
         persona=persona.content if persona else None,
         screenplay=run.screenplay.content if run.screenplay else None,
         conversation_context=run.conversation.context if run.conversation else None,
-        tools=registry.definitions(run.agent.tools),
+        tools=registry.definitions(run.agent.tools) + toolset.definitions(),
         json_protocol=json_protocol,
         cwd=run.cwd,
     )
@@ -168,7 +170,7 @@ def _history(run: Run) -> list[dict[str, Any]]:
     return conversation_history(conversation_id=run.conversation_id, limit=HISTORY_LIMIT)
 
 
-def _loop(run: Run, native: bool, *, seconds_left: float) -> Loop:
+def _loop(run: Run, native: bool, toolset: McpToolset, *, seconds_left: float) -> Loop:
     config = LoopConfig(
         model=run.model,
         fallbacks=list(run.agent.fallback_models),
@@ -182,9 +184,13 @@ def _loop(run: Run, native: bool, *, seconds_left: float) -> Loop:
         poll_seconds=settings.CONDUCTOR_CANCEL_POLL_SECONDS,
     )
     context = ToolContext(run_id=str(run.pk), user_id=run.created_by_id, cwd=run.cwd)
-    tools = registry.definitions(run.agent.tools)
+    tools = registry.definitions(run.agent.tools) + toolset.definitions()
     return Loop(
-        config=config, tools=tools, registry=registry, context=context, observer=RunObserver(run)
+        config=config,
+        tools=tools,
+        registry=toolset.source(registry),
+        context=context,
+        observer=RunObserver(run),
     )
 
 
@@ -210,28 +216,48 @@ def _crashed(run: Run, exc: Exception) -> LoopOutcome:
     return LoopOutcome("failed", error=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def one_async_thread() -> AbstractContextManager[object]:
-    """Runs the async_to_sync calls of a run (tools, in-memory publishes) on one thread.
+def on_the_runs_loop(run: Run, proceed: Callable[[McpToolset], Run]) -> Run:
+    """Calls ``proceed`` in this thread, with an event loop kept on another for the run.
 
-    Outside such a context each call starts a thread and an executor of its own:
-    about 1 ms, several times per step.
+    The loop holds the sessions of the run's MCP servers, opened before ``proceed`` and
+    closed after it, however it ends. The run's async work (tools, in-memory publishes)
+    runs on that loop too: ``async_to_sync`` hands each coroutine to it rather than
+    starting an event loop per call, and a tool's ``sync_to_async`` calls come back to
+    this thread and its database connection.
     """
-    return AsyncSingleThreadContext()
+    uses = run_server_uses(run)
+
+    async def around() -> Run:
+        async with McpToolset.open(uses) as toolset:
+            return await sync_to_async(proceed, thread_sensitive=True)(toolset)
+
+    return async_to_sync(around)()
+
+
+def _report(run: Run, toolset: McpToolset) -> LoopOutcome | None:
+    """The toolset's warnings as events; the run's failure when a required server is missing."""
+    for warning in toolset.warnings:
+        services.run_event_emit(run, events.RUN_WARNING, warning)
+    return LoopOutcome("failed", error=toolset.failure) if toolset.failure else None
 
 
 def execute(run: Run) -> Run:
     """Runs the loop for a claimed run; finishes it, or leaves it waiting for approval."""
-    with one_async_thread():
-        return _execute(run)
+    return on_the_runs_loop(run, lambda toolset: _execute(run, toolset))
 
 
-def _execute(run: Run) -> Run:
+def _execute(run: Run, toolset: McpToolset) -> Run:
     started = time.monotonic()
     native = False
     try:
-        native = supports_native_tools(run.model)
-        messages = build_messages(_system_prompt(run, not native), _history(run), run.input)
-        outcome = _loop(run, native, seconds_left=run.timeout_seconds).run(messages)
+        outcome = _report(run, toolset)
+        if outcome is None:
+            native = supports_native_tools(run.model)
+            messages = build_messages(
+                _system_prompt(run, not native, toolset), _history(run), run.input
+            )
+            loop = _loop(run, native, toolset, seconds_left=run.timeout_seconds)
+            outcome = loop.run(messages)
     except Exception as exc:
         outcome = _crashed(run, exc)
     return _conclude(run, outcome, native=native, elapsed=time.monotonic() - started)
@@ -239,11 +265,10 @@ def _execute(run: Run) -> Run:
 
 def resume(run: Run, approval: Approval) -> Run:
     """Continues a run from its checkpoint once its approval was decided (or expired)."""
-    with one_async_thread():
-        return _resume(run, approval)
+    return on_the_runs_loop(run, lambda toolset: _resume(run, approval, toolset))
 
 
-def _resume(run: Run, approval: Approval) -> Run:
+def _resume(run: Run, approval: Approval, toolset: McpToolset) -> Run:
     checkpoint = run.checkpoint
     native = bool(checkpoint.get("native_tools"))
     elapsed_before = float(checkpoint.get("elapsed_seconds", 0))
@@ -253,13 +278,15 @@ def _resume(run: Run, approval: Approval) -> Run:
         reason=approval.reason or approval.status,
     )
     try:
-        loop = _loop(run, native, seconds_left=run.timeout_seconds - elapsed_before)
-        outcome = loop.resume(
-            checkpoint["messages"],
-            pending=[call_from_json(call) for call in checkpoint["pending"]],
-            decision=decision,
-            steps_used=int(checkpoint.get("steps_used", 0)),
-        )
+        outcome = _report(run, toolset)
+        if outcome is None:
+            loop = _loop(run, native, toolset, seconds_left=run.timeout_seconds - elapsed_before)
+            outcome = loop.resume(
+                checkpoint["messages"],
+                pending=[call_from_json(call) for call in checkpoint["pending"]],
+                decision=decision,
+                steps_used=int(checkpoint.get("steps_used", 0)),
+            )
     except Exception as exc:
         outcome = _crashed(run, exc)
     elapsed = elapsed_before + time.monotonic() - started

@@ -19,7 +19,7 @@ from apps.runtime.llm import (
     complete,
 )
 from apps.runtime.protocol import PROTOCOL_INSTRUCTIONS, ProtocolError, parse_reply
-from apps.runtime.tools import ToolContext, ToolDefinition, ToolRegistry, ToolResult, execute_tool
+from apps.runtime.tools import ToolContext, ToolDefinition, ToolResult, ToolSource, execute_tool
 
 OBSERVATION_MAX_CHARS = 20_000
 
@@ -92,7 +92,7 @@ class Loop:
         *,
         config: LoopConfig,
         tools: list[ToolDefinition],
-        registry: ToolRegistry,
+        registry: ToolSource,
         context: ToolContext,
         observer: LoopObserver,
     ) -> None:

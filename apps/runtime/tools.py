@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypedDict
 
 from asgiref.sync import async_to_sync
 from jsonschema import Draft202012Validator
@@ -40,6 +40,7 @@ __all__ = [
     "ToolDefinition",
     "ToolRegistry",
     "ToolResult",
+    "ToolSource",
     "UnknownTool",
     "argument_errors",
     "execute_tool",
@@ -63,6 +64,7 @@ class ToolCategory(enum.StrEnum):
     FILE = "file"
     SYSTEM = "system"
     CONDUCTOR = "conductor"
+    MCP = "mcp"  # a tool of an external MCP server (apps.mcp_client)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,12 @@ class BaseTool:
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
         raise NotImplementedError
+
+
+class ToolSource(Protocol):
+    """Where the loop finds a tool by name: the registry, or a run's own set before it."""
+
+    def get(self, name: str) -> BaseTool: ...
 
 
 class FailedPlugin(TypedDict):
@@ -291,7 +299,7 @@ def argument_errors(definition: ToolDefinition, arguments: Any) -> str | None:
 
 
 def execute_tool(
-    tools: PluginRegistry, name: str, arguments: dict[str, Any], context: ToolContext
+    tools: ToolSource, name: str, arguments: dict[str, Any], context: ToolContext
 ) -> ToolResult:
     """Runs one tool call; every failure becomes an error result, never an exception."""
     started = time.monotonic()

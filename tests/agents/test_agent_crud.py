@@ -15,7 +15,7 @@ VALID = {
     "tags": ["code", "review"],
     "model": "anthropic/claude-3-5-haiku",
     "tools": ["web_fetch"],
-    "mcp_configs": {"servers": []},
+    "mcp_configs": {"servers": {}},
     "max_steps": 12,
 }
 
