@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -10,13 +11,30 @@ from django.template.response import TemplateResponse
 
 from apps.agents import services
 from apps.agents.models import Agent
+from apps.mcp_client.configs import validate_mcp_configs
 from apps.runs.admin import start_runs
 from apps.runs.forms import AdminRunForm
 from apps.runtime.providers import DEMO_MODEL
 
 
+class AgentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = [  # the admin's fieldsets decide what is shown
+            "slug", "name", "emoji", "description", "group", "tags", "is_active",
+            "persona", "model", "fallback_models", "tools", "pre_approved_tools", "max_steps",
+            "mcp_configs",
+        ]  # fmt: skip
+
+    def clean_mcp_configs(self) -> Any:
+        value = self.cleaned_data.get("mcp_configs")
+        validate_mcp_configs(value)  # the API's rule: named servers must be registered
+        return value
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    form = AgentAdminForm
     list_display = [
         "slug",
         "name",

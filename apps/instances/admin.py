@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from apps.core.admin_actions import apply_to_each
 from apps.instances import services
 from apps.instances.models import AgentInstance
+from apps.mcp_client.configs import validate_mcp_configs
 
 STATISTICS_FIELDS = [
     "task_count",
@@ -45,6 +46,11 @@ class AgentInstanceAdminForm(forms.ModelForm):
         order = self.fields["display_order"]
         order.required = False
         order.help_text = "Leave empty on a new instance to place it after the last one."
+
+    def clean_mcp_configs(self) -> Any:
+        value = self.cleaned_data.get("mcp_configs")
+        validate_mcp_configs(value)  # the API's rule: named servers must be registered
+        return value
 
     def clean_display_order(self) -> int | None:
         value: int | None = self.cleaned_data.get("display_order")

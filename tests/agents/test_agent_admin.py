@@ -1,7 +1,7 @@
 import pytest
 
 from apps.agents.models import Agent
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, McpServerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,27 @@ def test_a_viewer_without_staff_status_cannot_open_the_admin(client, viewer):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_form_refuses_an_unregistered_mcp_server(editor_admin):
+    McpServerFactory(name="github")
+    data = {
+        "slug": "helper",
+        "name": "Helper",
+        "description": "Helps with anything at all.",
+        "tags": "[]",
+        "model": "gpt-4o-mini",
+        "tools": "[]",
+        "max_steps": "10",
+        "mcp_configs": '{"servers": {"github": {}, "nobody": {}}}',
+    }
+
+    response = editor_admin.post("/admin/agents/agent/add/", data)
+
+    assert response.status_code == 200
+    assert "No MCP server is registered as nobody" in response.content.decode()
+    assert not Agent.objects.exists()
+
+    data["mcp_configs"] = '{"servers": {"github": {"required": true}}}'
+    assert editor_admin.post("/admin/agents/agent/add/", data).status_code == 302
+    assert Agent.objects.get().mcp_configs == {"servers": {"github": {"required": True}}}

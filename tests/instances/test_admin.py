@@ -5,7 +5,12 @@ from django.test import Client
 
 from apps.instances.models import AgentInstance
 from apps.instances.services import instance_record_run
-from tests.factories import AgentFactory, AgentInstanceFactory, ConversationFactory
+from tests.factories import (
+    AgentFactory,
+    AgentInstanceFactory,
+    ConversationFactory,
+    McpServerFactory,
+)
 from tests.querycount import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +172,20 @@ def test_the_admin_refuses_a_relative_cwd_and_a_foreign_screenplays_conversation
     assert foreign.status_code == 200
     assert b"another screenplay" in foreign.content
     assert not AgentInstance.all_objects.exists()
+
+
+def test_the_admin_refuses_an_unregistered_mcp_server(editor_admin):
+    McpServerFactory(name="github")
+
+    refused = editor_admin.post(ADD, form_data(mcp_configs='{"servers": {"nobody": {}}}'))
+    accepted = editor_admin.post(
+        ADD, form_data(mcp_configs='{"servers": {"github": {"enabled": false}}}')
+    )
+
+    assert refused.status_code == 200
+    assert b"No MCP server is registered as nobody" in refused.content
+    assert accepted.status_code == 302, accepted.content
+    assert AgentInstance.objects.get().mcp_configs == {"servers": {"github": {"enabled": False}}}
 
 
 def test_the_soft_delete_action_marks_rows_deleted(editor_admin):
