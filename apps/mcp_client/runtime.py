@@ -89,21 +89,27 @@ class McpToolset:
             yield toolset
 
     async def _connect(self, sessions: AsyncExitStack, use: ServerUse) -> None:
+        """Adds the server's tools and keeps its session in ``sessions``; McpUnavailable says
+        why not, naming the server."""
         from apps.mcp_client import client
 
         server = use.server
         if server is None:
-            raise client.McpUnavailable("it is not registered")
+            raise client.McpUnavailable(f"MCP server {use.name!r} is not registered")
         if not server.enabled:
-            raise client.McpUnavailable("it is disabled in the registry")
-        session = await sessions.enter_async_context(client.connect(server))
-        try:
-            with anyio.fail_after(server.timeout_s):
-                remote_tools = await client.list_tools(session)
-        except TimeoutError:
-            raise client.McpUnavailable(
-                f"listing its tools timed out after {server.timeout_s} s"
-            ) from None
+            raise client.McpUnavailable(f"MCP server {use.name!r} is disabled in the registry")
+        async with AsyncExitStack() as connection:  # closed here if listing fails
+            session = await connection.enter_async_context(client.connect(server))
+            try:
+                with anyio.fail_after(server.timeout_s):
+                    remote_tools = await client.list_tools(session)
+            except TimeoutError:
+                raise client.McpUnavailable(
+                    f"MCP server {use.name!r} did not list its tools within {server.timeout_s} s"
+                ) from None
+            except client.McpUnavailable as exc:
+                raise client.McpUnavailable(f"MCP server {use.name!r}: {exc}") from None
+            await sessions.enter_async_context(connection.pop_all())
         for remote in remote_tools:
             tool = McpTool(session, server, remote)
             if not TOOL_NAME.match(tool.definition.name):
@@ -114,12 +120,11 @@ class McpToolset:
             self.tools[tool.definition.name] = tool
 
     def _unavailable(self, use: ServerUse, reason: str) -> None:
-        message = f"MCP server {use.name!r} is unavailable: {reason}"
-        logger.warning("%s", message)
+        logger.warning("%s", reason)
         if use.required:
-            self.failure = self.failure or f"{message} (the agent requires it)"
+            self.failure = self.failure or f"{reason} (the agent requires it)"
         else:
-            self.warnings.append(_warning(use.name, f"{message}; the run goes on without it"))
+            self.warnings.append(_warning(use.name, f"{reason}; the run goes on without its tools"))
 
     def definitions(self) -> list[ToolDefinition]:
         return [tool.definition for tool in self.tools.values()]

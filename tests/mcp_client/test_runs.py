@@ -218,10 +218,31 @@ def test_an_unreachable_server_is_a_warning_and_the_run_goes_on_without_it(
     assert run["status"] == "succeeded"
     (warning,) = RunEvent.objects.filter(run_id=run["id"], event="run.warning")
     assert warning.data["server"] == "down"
-    assert "unavailable" in warning.data["message"]
+    assert warning.data["message"].startswith("could not connect to MCP server 'down'")
+    assert warning.data["message"].endswith("the run goes on without its tools")
     tools = offered_tools(fake_llm.requests[0])
     assert "fake__echo" in tools
     assert not [name for name in tools if name.startswith("down__")]
+
+
+def test_a_disabled_or_unregistered_server_is_a_warning(viewer_client, fake_llm, http_fake):
+    McpServer.objects.filter(pk=http_fake.pk).update(enabled=False)
+    agent_using("remote", "gone")  # "gone": named before it was unregistered
+    fake_llm.script(llm.text("Fine without them."))
+
+    run = finished(viewer_client, start(viewer_client, "mcp_user")["id"])
+
+    assert run["status"] == "succeeded"
+    messages = sorted(
+        RunEvent.objects.filter(run_id=run["id"], event="run.warning").values_list(
+            "data__message", flat=True
+        )
+    )
+    assert messages == [
+        "MCP server 'gone' is not registered; the run goes on without its tools",
+        "MCP server 'remote' is disabled in the registry; the run goes on without its tools",
+    ]
+    assert "tools" not in fake_llm.requests[0]
 
 
 def test_an_unreachable_required_server_fails_the_run_before_any_model_call(
