@@ -4,7 +4,6 @@ from collections import Counter
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -31,7 +30,6 @@ class McpServerAdmin(admin.ModelAdmin):
     ordering = ["name"]
     readonly_fields = [*HEALTH_FIELDS, "created_by", "created_at", "updated_at"]
     actions = ["check_health", "enable", "disable"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (
             None,

@@ -113,7 +113,11 @@ class McpServer(models.Model):
         validators=[validate_env],
         help_text="stdio: extra environment; credentials as ${MCP_...} references.",
     )
-    url = models.URLField(max_length=2048, blank=True, help_text="Streamable HTTP endpoint.")
+    # Not a URLField: its validator refuses single-label hosts ("http://mcp:8080/mcp", a
+    # compose service), which the allow-list is for. clean() runs web_fetch's URL checks.
+    url = models.CharField(
+        max_length=2048, blank=True, help_text="Streamable HTTP endpoint (http or https)."
+    )
     headers = models.JSONField(
         default=dict,
         blank=True,

@@ -317,6 +317,8 @@ BLOCKED_URLS = [
     "http://metadata.google.internal/",
     "ftp://mcp.example.com/",
     "http://user:pass@mcp.example.com/mcp",
+    "not a url",
+    "https://",
 ]
 
 
@@ -335,6 +337,7 @@ def test_internal_and_non_http_urls_are_refused_at_registration(staff_client, ur
         ("http://127.0.0.1:8000/mcp", "127.0.0.1"),
         ("http://localhost:8931/mcp", "localhost"),
         ("http://10.0.0.5/mcp", "10.0.0.0/8"),
+        ("http://mcp:8080/mcp", "mcp:8080"),  # a compose service: a single-label host
     ],
 )
 def test_an_internal_server_is_accepted_once_allow_listed(staff_client, settings, url, entry):
