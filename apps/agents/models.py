@@ -17,7 +17,9 @@ from apps.core.validators import JsonObjectMaxBytes, validate_string_list
 AGENT_SLUG_RE = r"^[A-Za-z0-9_]+$"
 # A litellm model string: "gpt-4o-mini", "anthropic/claude-3-5-sonnet", "ollama/llama3:8b".
 MODEL_STRING_RE = r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$"
-TOOL_NAME_RE = r"^[a-z][a-z0-9_]*$"
+# What function calling accepts (apps.runtime.tools.TOOL_NAME): core tools are
+# snake_case, an MCP server's are "<server>__<its own name>", e.g. "github__get-file".
+TOOL_NAME_RE = r"^[A-Za-z0-9_-]{1,64}$"
 MCP_CONFIGS_MAX_BYTES = 20 * 1024
 DEFAULT_MAX_STEPS = 10
 
@@ -27,7 +29,7 @@ def validate_tool_names(value: list[str]) -> None:
     invalid = [name for name in value if not re.match(TOOL_NAME_RE, name)]
     if invalid:
         raise ValidationError(
-            "Tool names are lowercase letters, digits and underscores: %(names)s",
+            "Tool names are 1 to 64 letters, digits, underscores or hyphens: %(names)s",
             code="invalid_tool_name",
             params={"names": ", ".join(invalid)},
         )

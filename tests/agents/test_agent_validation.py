@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
         ("tags", [1, 2]),
         ("tools", "web_fetch"),
         ("tools", ["Web Fetch"]),
+        ("tools", ["x" * 65]),
+        ("pre_approved_tools", ["github__get.file"]),
         ("model", "gpt 4o"),
         ("model", ""),
         ("mcp_configs", ["not", "an", "object"]),
@@ -66,3 +68,14 @@ def test_a_rejected_update_changes_nothing(editor_client):
     agent.refresh_from_db()
     assert response.status_code == 400
     assert agent.description == "Writes things for the team."
+
+
+def test_tools_of_mcp_servers_may_be_listed_and_pre_approved(editor_client):
+    response = editor_client.post(
+        "/api/agents/",
+        {**VALID, "pre_approved_tools": ["github-mcp__get-file", "docs__searchPages"]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["pre_approved_tools"] == ["github-mcp__get-file", "docs__searchPages"]

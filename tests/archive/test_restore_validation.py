@@ -140,7 +140,7 @@ def test_it_refuses_a_version_number_given_twice(db, staff):
         ({"description": "short"}, "agents[0] ('helper'): description: Ensure this value has at"),
         ({"slug": "no spaces"}, "agents[0] ('no spaces'): slug: Use letters, digits"),
         ({"model": "not a model!"}, "model: Not a litellm model string."),
-        ({"tools": ["Web Fetch"]}, "tools: Tool names are lowercase letters"),
+        ({"tools": ["Web Fetch"]}, "tools: Tool names are 1 to 64 letters"),
         ({"max_steps": 0}, "max_steps: Ensure this value is greater than or equal to 1."),
         ({"persona": "Nobody"}, "there is no persona named 'Nobody' in the archive or the"),
     ],

@@ -135,6 +135,22 @@ def test_a_server_that_requires_approval_pauses_the_run_until_staff_approve(
     assert ToolExecution.objects.get().tool == "fake__echo"
 
 
+def test_an_agent_may_pre_approve_a_servers_tool(viewer_client, fake_llm, stdio_fake):
+    McpServer.objects.filter(pk=stdio_fake.pk).update(requires_approval=True)
+    agent = agent_using("fake")
+    agent.pre_approved_tools = ["fake__echo"]
+    agent.full_clean()
+    agent.save()
+    fake_llm.script(llm.tool_call("fake__echo", {"text": "trusted"}), llm.text("Done."))
+
+    run = finished(viewer_client, start(viewer_client, "mcp_user")["id"])
+
+    assert run["status"] == "succeeded", run
+    (approval,) = run["approvals"]
+    assert (approval["tool"], approval["status"]) == ("fake__echo", "pre_approved")
+    assert ToolExecution.objects.get().tool == "fake__echo"
+
+
 def test_one_session_serves_the_whole_run_and_stops_when_it_fails(
     viewer_client, fake_llm, stdio_fake
 ):
