@@ -82,6 +82,25 @@ def test_the_run_page_shows_a_run_unfold_live(page: Page, fake_llm: Any):
     assert page.evaluate("window.pwned") is None
 
 
+def test_a_warning_shows_above_the_steps(page: Page, fake_llm: Any, conductor: Served):
+    token = {"Authorization": f"Token {demo_token(conductor)}"}
+    server = {"name": "offline", "transport": "http", "url": "https://mcp.invalid/mcp"}
+    registered = httpx.post(f"{conductor.base}/api/mcp-servers/", json=server, headers=token)
+    assert registered.status_code == 201, registered.text
+    guarded_agent(
+        conductor, slug="warned", model="gpt-4o-mini", mcp_configs={"servers": {"offline": {}}}
+    )
+    fake_llm.script(streamed_answer("Done without it."))
+
+    start_run(page, "warned", "Go on.")
+
+    expect_answer(page, "Done without it.")
+    warning = page.locator("#run-live-warnings .run-live-warning")
+    expect(warning).to_have_count(1)
+    expect(warning).to_contain_text("could not connect to MCP server 'offline'")
+    expect(warning).to_contain_text("the run goes on without its tools")
+
+
 class CutOnce:
     """Routes the page's run sockets: cuts the first one mid-answer, after a few deltas.
 
@@ -159,15 +178,20 @@ def test_staff_deny_a_tool_call_from_the_page_and_the_run_goes_on(
     expect_answer(page, "I was not allowed to query the database.")
 
 
-def guarded_agent(conductor: Served, **fields: Any) -> None:
-    """Creates an agent through the API, as the demo user (its token is in the banner)."""
+def demo_token(conductor: Served) -> str:
+    """The demo user's API token, from the server's start-up banner."""
     token = re.search(r"Token:\s+(\S+)", conductor.output)
     assert token, conductor.output
+    return token.group(1)
+
+
+def guarded_agent(conductor: Served, **fields: Any) -> None:
+    """Creates an agent through the API, as the demo user."""
     body = {"name": fields["slug"].title(), "description": "Needs approval.", **fields}
     response = httpx.post(
         f"{conductor.base}/api/agents/",
         json=body,
-        headers={"Authorization": f"Token {token.group(1)}"},
+        headers={"Authorization": f"Token {demo_token(conductor)}"},
         timeout=10,
     )
     assert response.status_code == 201, response.text

@@ -64,6 +64,7 @@
       this.tools = new Map();
       this.approvals = new Map();
       this.steps = panel.querySelector("#run-live-steps");
+      this.warnings = panel.querySelector("#run-live-warnings");
       this.statusNode = panel.querySelector("#run-live-status");
       this.statusAtLoad = this.statusNode.dataset.status;
       this.connectionNode = panel.querySelector("#run-live-connection");
@@ -78,6 +79,7 @@
         "tool.result": (data) => this.toolResult(data),
         "approval.required": (data) => this.approvalRequired(data),
         "approval.resolved": (data) => this.approvalResolved(data),
+        "run.warning": (data) => this.warning(data),
       };
     }
 
@@ -185,6 +187,12 @@
       const node = this.panel.querySelector(selector);
       node.textContent = asText(value);
       node.hidden = !node.textContent;
+    }
+
+    // Something the run goes on without, e.g. an MCP server it could not reach.
+    warning(data) {
+      this.warnings.append(element("li", "run-live-warning", asText(data.message)));
+      this.warnings.hidden = false;
     }
 
     // --- Steps: one per LLM call, holding its streamed text and its tool calls ----
