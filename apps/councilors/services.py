@@ -20,7 +20,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from apps.agents.models import Agent
 from apps.conversations.models import MESSAGE_MAX_CHARS, MessageStatus, MessageType
-from apps.core.types import Actor
+from apps.core.types import Actor, user_or_none
 from apps.councilors import schedules, selectors
 from apps.councilors.exceptions import CouncilorBusy, CouncilorUnavailable, InvalidPromotion
 from apps.councilors.models import (
@@ -297,12 +297,8 @@ def _skip(
         outcome=TickOutcome.SKIPPED,
         skip_reason=skip_reason,
         reason=reason[:300],
-        requested_by=_user_or_none(actor),
+        requested_by=user_or_none(actor),
     )
-
-
-def _user_or_none(actor: Actor) -> Any:
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _start_run(councilor: Councilor, trigger: str, actor: Actor) -> CouncilorTick:
@@ -315,7 +311,7 @@ def _start_run(councilor: Councilor, trigger: str, actor: Actor) -> CouncilorTic
         trigger=trigger,
         outcome=TickOutcome.STARTED,
         run=run,
-        requested_by=_user_or_none(actor),
+        requested_by=user_or_none(actor),
     )
     payload = councilor_event_payload(councilor, run, trigger=trigger)
     run_id = str(run.pk)

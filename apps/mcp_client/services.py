@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.core.types import Actor
+from apps.core.types import Actor, user_or_none
 from apps.mcp_client import references
 from apps.mcp_client.exceptions import McpServerNotFound
 from apps.mcp_client.models import McpServer, McpServerStatus
@@ -29,15 +29,11 @@ LAST_ERROR_MAX_CHARS = 2000
 MIN_REDACTED_LENGTH = 4
 
 
-def _user_or_none(actor: Actor) -> Any:
-    return actor if actor is not None and actor.is_authenticated else None
-
-
 def server_save(*, server: McpServer, actor: Actor, changed: Collection[str] = ()) -> McpServer:
     """Validates (allow-list, URL guard, secret references...) and saves a server the caller
     built or changed; ``changed``: the names of the fields it changed (an edit form's)."""
     if server._state.adding and server.created_by_id is None:
-        server.created_by = _user_or_none(actor)
+        server.created_by = user_or_none(actor)
     if not server._state.adding and CONNECTION_FIELDS.intersection(changed):
         # Its last check was of another endpoint; the next one says how this one is.
         server.status = McpServerStatus.UNKNOWN

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.conversations.models import Conversation
-from apps.core.types import Actor
+from apps.core.types import Actor, user_or_none
 from apps.instances.models import AgentInstance
 from apps.runs import events
 from apps.runs.exceptions import CwdRequired, InvalidRunRequest, RunNotCancellable
@@ -287,10 +287,6 @@ def _validate_input(request: RunRequest) -> None:
         raise InvalidRunRequest(f"The agent {request.agent.slug!r} is not active.")
 
 
-def _user_or_none(actor: Actor) -> Any:
-    return actor if actor is not None and actor.is_authenticated else None
-
-
 def _enqueue(run_id: str) -> None:
     from apps.runs.tasks import execute_run
 
@@ -328,7 +324,7 @@ def run_start(
         max_cost_usd=request.max_cost_usd,
         max_tokens=request.max_tokens,
         source=source,
-        created_by=_user_or_none(actor),
+        created_by=user_or_none(actor),
         parent_run=parent_run,
         delegation_depth=parent_run.delegation_depth + 1 if parent_run else 0,
     )
