@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -23,6 +24,13 @@ def wants_deleted(request: Request) -> bool:
     if not request.user.is_staff:
         raise PermissionDenied("Only staff can list deleted rows (include_deleted).")
     return True
+
+
+def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The request body through ``serializer_class``: its validated data, or a 400."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def visible(model: Any, request: Request) -> QuerySet:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api_utils import validated
 from apps.core.permissions import IsStaff
 from apps.core.serializers import StrictCharField
 from apps.mcp_client import selectors, services
@@ -151,7 +152,7 @@ class McpServerViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["post"])
     def heartbeat(self, request: Request) -> Response:
         """The server is alive: marks it seen, and re-enables it if the cleanup disabled it."""
-        name = self._validated(McpHeartbeatSerializer, request)["name"]
+        name = validated(McpHeartbeatSerializer, request)["name"]
         server = services.server_heartbeat(name=name)
         return Response(McpServerSerializer(server).data)
 
@@ -171,14 +172,7 @@ class McpServerViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["post"])
     def cleanup(self, request: Request) -> Response:
         """Disables the enabled servers not seen lately; a heartbeat enables one again."""
-        data = self._validated(McpCleanupSerializer, request)
+        data = validated(McpCleanupSerializer, request)
         older_than_s = data.get("older_than_s", settings.CONDUCTOR_MCP_STALE_SECONDS)
         disabled = services.servers_cleanup(older_than_s=older_than_s)
         return Response(McpCleanupResultSerializer({"disabled": disabled}).data)
-
-    def _validated(
-        self, serializer_class: type[serializers.Serializer], request: Request
-    ) -> dict[str, Any]:
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)

@@ -16,6 +16,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api_utils import validated
 from apps.core.permissions import IsStaff, ModelPermissions
 from apps.core.validators import validate_no_control_characters
 from apps.personas import selectors, services
@@ -256,14 +257,14 @@ class PersonaVersionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=CompareSerializer, responses=VersionDiffSerializer)
     @action(detail=False, methods=["post"])
     def compare(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self._validated(CompareSerializer, request)
+        data = validated(CompareSerializer, request)
         diff = selectors.persona_versions_diff(persona=self.get_persona(), **data)
         return Response(VersionDiffSerializer(diff).data)
 
     @extend_schema(request=RestoreSerializer, responses=PersonaSerializer)
     @action(detail=False, methods=["post"])
     def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self._validated(RestoreSerializer, request)
+        data = validated(RestoreSerializer, request)
         persona = services.persona_restore(
             persona=self.get_persona(), actor=acting_user(request), **data
         )
@@ -273,15 +274,8 @@ class PersonaVersionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=CleanupSerializer, responses=CleanupResultSerializer)
     @action(detail=False, methods=["post"])
     def cleanup(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        keep = self._validated(CleanupSerializer, request)["keep"]
+        keep = validated(CleanupSerializer, request)["keep"]
         deleted = services.persona_versions_cleanup(
             persona=self.get_persona(), keep=keep, actor=acting_user(request)
         )
         return Response({"deleted": deleted, "kept": self.get_queryset().count()})
-
-    def _validated(
-        self, serializer_class: type[serializers.Serializer], request: Request
-    ) -> dict[str, Any]:
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
