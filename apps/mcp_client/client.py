@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 # What a stdio server inherits from Conductor's environment, besides what the SDK
 # passes itself (HOME, LOGNAME, PATH, SHELL, TERM, USER); its own env comes on top.
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
-# Resolved values shorter than this are not redacted: they would mangle messages.
-MIN_REDACTED_LENGTH = 4
 REDACTED = "[redacted]"
 STDERR_TAIL_CHARS = 1000
 MAX_TOOL_PAGES = 100
@@ -98,10 +96,7 @@ async def connect(server: McpServer) -> AsyncIterator[ClientSession]:
 
 def secrets_of(server: McpServer) -> frozenset[str]:
     """The values the server's ``${...}`` references resolve to now (to keep out of messages)."""
-    texts = [*server.headers.values(), *server.env.values()]
-    names = {name for text in texts for name in references.referenced_names(text)}
-    values = (os.environ.get(name, "") for name in names)
-    return frozenset(value for value in values if len(value) >= MIN_REDACTED_LENGTH)
+    return frozenset(references.resolved_secrets(server.headers, server.env).values())
 
 
 @asynccontextmanager

@@ -27,6 +27,9 @@ SENSITIVE_NAME = re.compile(
 _SECRET_VALUE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]* )?\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# Resolved values shorter than this are not scrubbed from messages: they would mangle
+# them more than they could reveal.
+MIN_SECRET_LENGTH = 4
 MAX_ENTRIES = 50
 MAX_VALUE_LENGTH = 4096
 # Never sent as configured: httpx and the MCP transport set these themselves.
@@ -115,3 +118,11 @@ def resolve_entries(
     entries: Mapping[str, str], environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     return {name: resolve(text, environ) for name, text in entries.items()}
+
+
+def resolved_secrets(*entries: Mapping[str, str]) -> dict[str, str]:
+    """The variables ``entries`` reference, by name, with the values they resolve to now:
+    what must be kept out of anything shown (messages, logs, stored errors)."""
+    names = {name for each in entries for text in each.values() for name in referenced_names(text)}
+    values = {name: os.environ.get(name, "") for name in names}
+    return {name: value for name, value in values.items() if len(value) >= MIN_SECRET_LENGTH}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -26,7 +25,6 @@ CONNECTION_FIELDS = frozenset({"transport", "command", "args", "env", "url", "he
 PROBE_FIELDS = ["status", "tools", "last_seen_at", "last_checked_at", "last_error"]
 MAX_PARALLEL_PROBES = 8
 LAST_ERROR_MAX_CHARS = 2000
-MIN_REDACTED_LENGTH = 4
 
 
 def server_save(*, server: McpServer, actor: Actor, changed: Collection[str] = ()) -> McpServer:
@@ -77,12 +75,8 @@ def _without_secrets(text: str, server: McpServer) -> str:
     The client already scrubs its messages; this holds for any probe, before a row (which
     the API shows) gets the text.
     """
-    for value in [*server.headers.values(), *server.env.values()]:
-        for name in references.referenced_names(str(value)):
-            secret = os.environ.get(name, "")
-            # Shorter values would mangle the message more than they could reveal.
-            if len(secret) >= MIN_REDACTED_LENGTH:
-                text = text.replace(secret, "${" + name + "}")
+    for name, secret in references.resolved_secrets(server.headers, server.env).items():
+        text = text.replace(secret, "${" + name + "}")
     return text
 
 
@@ -162,8 +156,9 @@ def _not_seen_message(server: McpServer) -> str:
 
 
 @transaction.atomic
-def servers_cleanup(*, older_than_s: int) -> list[str]:
-    """Disables the enabled servers not seen for ``older_than_s`` seconds; returns their names.
+def servers_cleanup(*, older_than_s: int | None = None) -> list[str]:
+    """Disables the enabled servers not seen for ``older_than_s`` seconds (by default
+    CONDUCTOR_MCP_STALE_SECONDS); returns their names.
 
     ``older_than_s`` must keep the cutoff within the calendar (the API caps it).
     """
