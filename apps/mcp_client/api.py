@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -173,6 +172,5 @@ class McpServerViewSet(viewsets.ModelViewSet):
     def cleanup(self, request: Request) -> Response:
         """Disables the enabled servers not seen lately; a heartbeat enables one again."""
         data = validated(McpCleanupSerializer, request)
-        older_than_s = data.get("older_than_s", settings.CONDUCTOR_MCP_STALE_SECONDS)
-        disabled = services.servers_cleanup(older_than_s=older_than_s)
+        disabled = services.servers_cleanup(older_than_s=data.get("older_than_s"))
         return Response(McpCleanupResultSerializer({"disabled": disabled}).data)

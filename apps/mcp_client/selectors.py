@@ -27,13 +27,16 @@ def not_seen_since(cutoff: datetime) -> Q:
     return Q(enabled=True) & (seen_before | never_seen)
 
 
-def stale_cutoff(older_than_s: int) -> datetime:
+def stale_cutoff(older_than_s: int | None = None) -> datetime:
+    """When a server last seen before is stale: CONDUCTOR_MCP_STALE_SECONDS ago by default."""
+    if older_than_s is None:
+        older_than_s = settings.CONDUCTOR_MCP_STALE_SECONDS
     return timezone.now() - timedelta(seconds=older_than_s)
 
 
 def servers_stats() -> ServerStats:
     """Two queries, however many servers: the counts, then the enabled servers' tool lists."""
-    cutoff = stale_cutoff(settings.CONDUCTOR_MCP_STALE_SECONDS)
+    cutoff = stale_cutoff()
     counts = McpServer.objects.aggregate(
         # Aliases unlike the fields: an aggregate named "enabled" would shadow the column.
         n_total=Count("pk"),
