@@ -134,9 +134,6 @@ class McpToolset:
         return _Chained(self.tools, fallback)
 
 
-NO_SERVERS = McpToolset()
-
-
 class _Chained:
     def __init__(self, tools: dict[str, McpTool], fallback: ToolSource) -> None:
         self.tools = tools
