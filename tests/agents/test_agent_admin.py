@@ -36,20 +36,23 @@ def test_an_editor_adds_an_agent_in_the_admin(editor_admin):
     assert Agent.objects.get(slug="helper").tags == ["general"]
 
 
+def add_form(**overrides: str) -> dict[str, str]:
+    """The least an agent's add form needs, with ``overrides``."""
+    data = {
+        "slug": "helper",
+        "name": "Helper",
+        "description": "Helps with anything at all.",
+        "tags": "[]",
+        "model": "gpt-4o-mini",
+        "tools": "[]",
+        "max_steps": "10",
+        "mcp_configs": "{}",
+    }
+    return data | overrides
+
+
 def test_the_admin_form_rejects_a_bad_slug(editor_admin):
-    response = editor_admin.post(
-        "/admin/agents/agent/add/",
-        {
-            "slug": "bad slug",
-            "name": "Helper",
-            "description": "Helps with anything at all.",
-            "tags": "[]",
-            "model": "gpt-4o-mini",
-            "tools": "[]",
-            "max_steps": "10",
-            "mcp_configs": "{}",
-        },
-    )
+    response = editor_admin.post("/admin/agents/agent/add/", add_form(slug="bad slug"))
 
     assert response.status_code == 200
     assert "letters, digits and underscores" in response.content.decode()
@@ -88,16 +91,7 @@ def test_a_viewer_without_staff_status_cannot_open_the_admin(client, viewer):
 
 def test_the_admin_form_refuses_an_unregistered_mcp_server(editor_admin):
     McpServerFactory(name="github")
-    data = {
-        "slug": "helper",
-        "name": "Helper",
-        "description": "Helps with anything at all.",
-        "tags": "[]",
-        "model": "gpt-4o-mini",
-        "tools": "[]",
-        "max_steps": "10",
-        "mcp_configs": '{"servers": {"github": {}, "nobody": {}}}',
-    }
+    data = add_form(mcp_configs='{"servers": {"github": {}, "nobody": {}}}')
 
     response = editor_admin.post("/admin/agents/agent/add/", data)
 

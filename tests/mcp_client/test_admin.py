@@ -39,6 +39,11 @@ def add_form(**overrides: Any) -> dict[str, Any]:
     return data | overrides
 
 
+def http_form(**overrides: Any) -> dict[str, Any]:
+    """The add form of a streamable HTTP server (the stdio fields empty)."""
+    return add_form(name="remote", transport="http", command="", args="[]", env="{}", **overrides)
+
+
 def run_action(client: Any, action: str, *servers: McpServer) -> Any:
     return client.post(
         CHANGELIST,
@@ -92,16 +97,7 @@ def test_adding_a_command_outside_the_allow_list_shows_the_error(admin_client, s
 
 
 def test_adding_an_http_server_on_a_metadata_address_shows_the_error(admin_client):
-    form = add_form(
-        name="meta",
-        transport="http",
-        command="",
-        args="[]",
-        env="{}",
-        url="http://169.254.169.254/latest",
-    )
-
-    response = admin_client.post(ADD, form)
+    response = admin_client.post(ADD, http_form(url="http://169.254.169.254/latest"))
 
     assert response.status_code == 200
     assert "169.254.169.254" in response.content.decode()
@@ -109,15 +105,7 @@ def test_adding_an_http_server_on_a_metadata_address_shows_the_error(admin_clien
 
 
 def test_adding_a_header_with_a_secret_in_clear_shows_the_error(admin_client):
-    form = add_form(
-        name="remote",
-        transport="http",
-        command="",
-        args="[]",
-        env="{}",
-        url="https://mcp.example.com/mcp",
-        headers='{"Authorization": "Bearer abc"}',
-    )
+    form = http_form(url="https://mcp.example.com/mcp", headers='{"Authorization": "Bearer abc"}')
 
     response = admin_client.post(ADD, form)
 
