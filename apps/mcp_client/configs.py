@@ -78,11 +78,12 @@ def _validate_options(name: str, options: Any) -> None:
 
 
 def combined_configs(run: Run) -> dict[str, Any]:
-    from apps.instances.selectors import merge_configs
+    """The run's instance's combined view (its agent's merged with its own), else its agent's."""
+    from apps.instances.selectors import instance_mcp_configs
 
-    template = dict(run.agent.mcp_configs or {})
-    own = dict(run.instance.mcp_configs or {}) if run.instance_id and run.instance else {}
-    return merge_configs(template, own)
+    if run.instance is not None:  # an instance of the run's agent (run_start checks)
+        return instance_mcp_configs(run.instance)["combined"]
+    return dict(run.agent.mcp_configs or {})
 
 
 def run_server_uses(run: Run) -> list[ServerUse]:
