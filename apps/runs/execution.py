@@ -22,7 +22,7 @@ from apps.runs.models import Approval, ApprovalStatus, ContextMode, Run, RunStat
 from apps.runtime.llm import LLMReply, ToolCall, supports_native_tools
 from apps.runtime.loop import Decision, Loop, LoopConfig, LoopOutcome
 from apps.runtime.prompt import build_messages, build_system_prompt
-from apps.runtime.tools import ToolContext, ToolResult, registry
+from apps.runtime.tools import ToolContext, ToolDefinition, ToolResult, registry
 from apps.tools.audit import tool_execution
 from apps.tools.models import ToolExecution
 
@@ -158,10 +158,15 @@ def _system_prompt(run: Run, json_protocol: bool, toolset: McpToolset) -> str:
         persona=persona.content if persona else None,
         screenplay=run.screenplay.content if run.screenplay else None,
         conversation_context=run.conversation.context if run.conversation else None,
-        tools=registry.definitions(run.agent.tools) + toolset.definitions(),
+        tools=_tools(run, toolset),
         json_protocol=json_protocol,
         cwd=run.cwd,
     )
+
+
+def _tools(run: Run, toolset: McpToolset) -> list[ToolDefinition]:
+    """The agent's tools from the registry, then those of its MCP servers."""
+    return registry.definitions(run.agent.tools) + toolset.definitions()
 
 
 def _history(run: Run) -> list[dict[str, Any]]:
@@ -184,10 +189,9 @@ def _loop(run: Run, native: bool, toolset: McpToolset, *, seconds_left: float) -
         poll_seconds=settings.CONDUCTOR_CANCEL_POLL_SECONDS,
     )
     context = ToolContext(run_id=str(run.pk), user_id=run.created_by_id, cwd=run.cwd)
-    tools = registry.definitions(run.agent.tools) + toolset.definitions()
     return Loop(
         config=config,
-        tools=tools,
+        tools=_tools(run, toolset),
         registry=toolset.source(registry),
         context=context,
         observer=RunObserver(run),
