@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "corsheaders",
     "drf_spectacular",
     "channels",
     "django_celery_beat",
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    # Before anything that can answer on its own, so that those answers carry CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Innermost: its 503 for a database outage goes out through all of the above.
+    "apps.core.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "conductor_site.urls"
@@ -120,9 +126,14 @@ def _database_from_url(url: str, variable: str = "DATABASE_URL") -> dict[str, An
         raise ImproperlyConfigured(f"{variable} is not a valid database URL: {exc}") from None
     engine = config.get("ENGINE", "")
     if engine == "django.db.backends.postgresql":
-        # psycopg's pool replaces persistent connections, which leak under ASGI.
-        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": True}
+        # psycopg's pool replaces persistent connections, which leak under ASGI. While the
+        # database is down a request waits `timeout` for a connection, then answers 503.
+        pool = {"timeout": env_float("CONDUCTOR_DB_POOL_TIMEOUT", 10.0, minimum=0.1)}
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": pool}
         config["CONN_MAX_AGE"] = 0
+        # With the pool, Django checks each connection as it hands it out: after a database
+        # restart the dead ones are replaced instead of failing the requests that drew them.
+        config["CONN_HEALTH_CHECKS"] = True
     elif engine == "django.db.backends.sqlite3":
         config["OPTIONS"] = _SQLITE_OPTIONS
     else:
@@ -231,7 +242,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Only rate-limit counters live here: an outage lets requests through (see there).
+            "BACKEND": "apps.core.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "conductor",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -294,6 +306,42 @@ STORAGES = {
 LOGIN_URL = "admin:login"
 
 
+# --- Request limits ---------------------------------------------------------
+
+# A request body, files aside (JSON, form fields): over it the API answers 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+# A whole multipart body, files included: over it the upload is refused (413) unread.
+CONDUCTOR_MAX_UPLOAD_BYTES = env_int("CONDUCTOR_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = [
+    "apps.core.parsers.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# How deeply a JSON body may nest arrays and objects (400 beyond).
+CONDUCTOR_MAX_JSON_DEPTH = env_int("CONDUCTOR_MAX_JSON_DEPTH", 64, minimum=2)
+# A WebSocket message from a client: over it the consumer closes the socket with 4009
+# (1009 "message too big" in the application range); see apps.core.serving for daphne's.
+CONDUCTOR_WS_MAX_MESSAGE_BYTES = env_int("CONDUCTOR_WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024)
+
+
+# --- CORS and security headers ---------------------------------------------
+
+# Origins (scheme://host[:port]) whose pages may call the API and the streams. Credentials
+# are not allowed: a cross-origin caller sends a token, never the user's session cookie,
+# so the allow-list cannot open a way around CSRF.
+CORS_ALLOWED_ORIGINS = env_list("CONDUCTOR_CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/|execute$)"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*cors_default_headers, "last-event-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
+
+# Django's defaults, stated because tests and `check --deploy` rely on them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+
 # --- Django REST framework and OpenAPI ------------------------------------
 
 REST_FRAMEWORK = {
@@ -312,6 +360,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
+    # DRF's own JSON parser reads past DATA_UPLOAD_MAX_MEMORY_SIZE and has no depth limit.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Client IPs come from REMOTE_ADDR unless a proxy count is declared, so that
     # X-Forwarded-For cannot be forged to dodge rate limits.
     "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0),
@@ -333,6 +387,11 @@ SPECTACULAR_SETTINGS = {
         else "rest_framework.permissions.IsAuthenticated"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error envelope on every operation that can fail (apps.core.openapi).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.openapi.document_error_responses",
+    ],
     # Several models have "status" and "type" fields; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "InstanceStatusEnum": "apps.instances.models.InstanceStatus",
@@ -359,6 +418,9 @@ CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS = env_int(
     "CONDUCTOR_RUN_REAPER_INTERVAL_SECONDS", 30, minimum=1
 )
 CONDUCTOR_LLM_NUM_RETRIES = env_int("CONDUCTOR_LLM_NUM_RETRIES", 2, minimum=0)
+# The longest wait for a provider's next byte: past it the attempt fails (retried, then
+# the fallback models) instead of holding the run until its own timeout.
+CONDUCTOR_LLM_TIMEOUT_SECONDS = env_float("CONDUCTOR_LLM_TIMEOUT_SECONDS", 120.0, minimum=0.1)
 CONDUCTOR_APPROVAL_TTL_SECONDS = env_int("CONDUCTOR_APPROVAL_TTL_SECONDS", 3600, minimum=1)
 CONDUCTOR_CANCEL_POLL_SECONDS = env_float("CONDUCTOR_CANCEL_POLL_SECONDS", 0.25, minimum=0.01)
 # Folders of tool plugins (modules or packages), besides the "conductor.plugins" entry points.
@@ -515,8 +577,6 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
 
 
 # --- Logging ---------------------------------------------------------------

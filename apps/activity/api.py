@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +21,7 @@ from apps.activity import selectors, services
 from apps.activity.auth import IsStaffOrService, ServiceTokenAuthentication
 from apps.activity.exceptions import TaskEventTooLarge
 from apps.activity.models import TaskEvent, TaskEventType
+from apps.core.parsers import BoundedJSONParser
 from apps.core.serializers import StrictBooleanField, StrictCharField, StrictIntegerField
 from apps.runs.models import Run, RunSource, RunStatus, Severity
 from apps.runs.selectors import runs_visible_to
@@ -117,7 +117,7 @@ class TaskEventIngestSerializer(ClosedSerializer):
     data = TaskEventDataSerializer(required=False, default=dict)  # type: ignore[assignment]
 
 
-class BoundedJSONParser(JSONParser):
+class TaskEventJSONParser(BoundedJSONParser):
     """JSON of at most ``TASK_EVENT_MAX_BYTES``: a larger body is refused unread (413)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
@@ -144,7 +144,7 @@ class TaskEventIngestView(APIView):
         SessionAuthentication,
     ]
     permission_classes = [IsStaffOrService]
-    parser_classes = [BoundedJSONParser]
+    parser_classes = [TaskEventJSONParser]
 
     @extend_schema(request=TaskEventIngestSerializer, responses={201: TaskEventSerializer})
     def post(self, request: Request) -> Response:
@@ -241,7 +241,9 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TaskDetailSerializer(TaskSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True
+    )
 
     class Meta(TaskSerializer.Meta):
         fields = [

@@ -4,7 +4,7 @@ from typing import cast
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from apps.agents import selectors, services
 from apps.agents.models import AGENT_SLUG_RE, Agent
+from apps.core.openapi import error_responses
 from apps.core.permissions import ModelPermissions
 from apps.core.serializers import string_list_field
 from apps.mcp_client.configs import validate_mcp_configs
@@ -25,7 +26,7 @@ class AgentSerializer(serializers.ModelSerializer):
     persona = serializers.PrimaryKeyRelatedField(
         queryset=Persona.objects.all(), allow_null=True, required=False
     )
-    persona_name = serializers.CharField(source="persona.name", read_only=True, default=None)
+    persona_name = serializers.CharField(source="persona.name", read_only=True, allow_null=True)
     tags = string_list_field(required=False)
     tools = string_list_field(required=False)
     pre_approved_tools = string_list_field(
@@ -95,6 +96,7 @@ class SuggestResponseSerializer(serializers.Serializer):
     current_is_best = serializers.BooleanField()
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, **error_responses(409)}))
 class AgentViewSet(AgentRunSerializerMixin, viewsets.ModelViewSet):
     """Agent templates, looked up by slug."""
 

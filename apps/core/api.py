@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from apps.core.openapi import error_responses
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -38,6 +41,9 @@ class ApiRootView(APIView):
         return Response({"links": links})
 
 
+@extend_schema_view(
+    post=extend_schema(responses={200: AuthTokenSerializer, **error_responses(429)})
+)
 class ObtainTokenView(ObtainAuthToken):
     """Exchanges a username and password for the user's API token."""
 

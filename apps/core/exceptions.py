@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -46,6 +49,27 @@ class ServiceUnavailable(ConductorError):
     default_message = "A backing service is unavailable."
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    default_message = "The database is unavailable. Try again shortly."
+
+
+# What Django raises when the database cannot be reached or drops the connection; other
+# database errors (integrity, programming) stay bugs and answer 500.
+DATABASE_OUTAGE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_unavailable(exc: Exception) -> DatabaseUnavailable:
+    """The 503 to answer for a database outage, logged here without a traceback."""
+    logger.warning("the database is unavailable: %s", exc)
+    return DatabaseUnavailable()
+
+
+class PayloadTooLarge(ConductorError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
 class InvalidRuntimeConfig(ConductorError):
     code = "invalid_runtime_config"
     default_message = "The runtime configuration is invalid."
@@ -53,6 +77,15 @@ class InvalidRuntimeConfig(ConductorError):
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+def payload_too_large_body(exc: RequestDataTooBig) -> dict[str, Any]:
+    """The envelope of a body over a limit: the upload cap's, or Django's own
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``), whose RequestDataTooBig says nothing more."""
+    max_bytes = getattr(exc, "max_bytes", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return error_body(
+        PayloadTooLarge.code, PayloadTooLarge.default_message, {"max_bytes": max_bytes}
+    )
 
 
 def error_json_response(
@@ -88,8 +121,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Services validate with Django's ValidationError; it is the client's fault.
         body = error_body("validation_error", "Invalid input.", _django_validation_details(exc))
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DATABASE_OUTAGE_ERRORS):
+        exc = database_unavailable(exc)
     if isinstance(exc, ConductorError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        # Django would answer this SuspiciousOperation 400 (a debug page under DEBUG).
+        return Response(payload_too_large_body(exc), status=PayloadTooLarge.status_code)
     response = drf_exception_handler(exc, context)
     if response is None:
         # Unexpected: let Django's handler500 answer and log the traceback.
@@ -111,6 +149,7 @@ _STATUS_CODES = {
     403: ("permission_denied", "You do not have permission to perform this action."),
     404: ("not_found", "Not found."),
     405: ("method_not_allowed", "Method not allowed."),
+    413: (PayloadTooLarge.code, PayloadTooLarge.default_message),
     500: ("server_error", "Internal server error."),
     503: ("service_unavailable", "A backing service is unavailable."),
 }

@@ -7,13 +7,37 @@ still loading, so this module must not import it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django_filters import FilterSet
+from django_filters import FilterSet, IsoDateTimeFilter
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.request import Request
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC.
+
+    Python accepts offsets up to ±23:59 but PostgreSQL only up to ±15:59: a larger one
+    reached the query as a DataError (a 500). In UTC any offset is fine; one that moves
+    the moment out of years 1 to 9999 is invalid input.
+    """
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -8,6 +8,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
 from apps.core.context import request_id_var
+from apps.core.exceptions import DATABASE_OUTAGE_ERRORS, database_unavailable
+from apps.core.views import service_unavailable
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An upstream proxy's id is kept only when it cannot smuggle anything into logs.
@@ -53,3 +55,23 @@ class RequestIdMiddleware:
         response = await self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+class DatabaseOutageMiddleware:
+    """Answers 503 instead of 500 when a plain Django view finds the database down.
+
+    DRF views get the same from their exception handler (apps.core.exceptions); this covers
+    the rest: the event streams, the admin. Sync only: the ASGI handler builds the chain in
+    its sync mode (apps.streams.asgi).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_OUTAGE_ERRORS):
+            return None
+        return service_unavailable(request, database_unavailable(exception))

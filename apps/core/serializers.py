@@ -24,6 +24,18 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class SlugLookupField(serializers.SlugRelatedField):
+    """A SlugRelatedField that refuses NUL before its query: PostgreSQL rejects a NUL in a
+    parameter with a DataError (a 500), where SQLite would just find nothing."""
+
+    default_error_messages = {"null_character": "Null characters are not allowed."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_character")
+        return super().to_internal_value(data)
+
+
 class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"not_an_integer": "Must be an integer."}
 

@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
+
 logger = logging.getLogger(__name__)
 
 WORKER_STOP_TIMEOUT = 10.0
 CHILD_STOP_TIMEOUT = 15.0
+WEBSOCKET_TRANSPORT_FACTOR = 4
 
 
 @dataclass
@@ -92,6 +95,17 @@ def _hostname() -> str:
     return socket.gethostname()
 
 
+def websocket_transport_limit() -> int:
+    """How much of one WebSocket message daphne reads before dropping the connection.
+
+    Consumers close a socket whose message exceeds ``CONDUCTOR_WS_MAX_MESSAGE_BYTES`` with
+    4009 (apps.core.consumers). daphne's own limit drops the TCP connection without a close
+    frame (the client sees 1006), so it sits above theirs: it only stops a client from
+    making the server buffer a huge message.
+    """
+    return WEBSOCKET_TRANSPORT_FACTOR * settings.CONDUCTOR_WS_MAX_MESSAGE_BYTES
+
+
 def serve_embedded(options: ServeOptions) -> int:
     from channels.routing import get_default_application
     from daphne.endpoints import build_endpoint_description_strings
@@ -109,6 +123,7 @@ def serve_embedded(options: ServeOptions) -> int:
             application=get_default_application(),
             endpoints=build_endpoint_description_strings(host=options.host, port=options.port),
             signal_handlers=True,
+            websocket_max_message_size=websocket_transport_limit(),
         ).run()
     finally:
         celery.stop()
@@ -175,6 +190,8 @@ def child_commands(options: ServeOptions) -> dict[str, list[str]]:
             options.host,
             "-p",
             str(options.port),
+            "--websocket-max-message-size",
+            str(websocket_transport_limit()),
             "conductor_site.asgi:application",
         ],
     }

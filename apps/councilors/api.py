@@ -21,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.agents.models import Agent
-from apps.core.serializers import StrictCharField
+from apps.core.openapi import error_responses
+from apps.core.serializers import SlugLookupField, StrictCharField
 from apps.core.validators import validate_absolute_path
 from apps.councilors import schedules, selectors, services
 from apps.councilors.models import Councilor
@@ -80,7 +81,7 @@ class CouncilorSerializer(serializers.ModelSerializer):
     def get_schedule_description(self, councilor: Councilor) -> str:
         return schedules.describe(councilor.schedule)
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))  # None while paused
     def get_next_run_at(self, councilor: Councilor) -> str | None:
         when = selectors.councilor_next_run_at(councilor)
         return serializers.DateTimeField().to_representation(when) if when else None
@@ -106,7 +107,7 @@ class CouncilorSerializer(serializers.ModelSerializer):
 
 
 class PromoteSerializer(CouncilorSerializer):
-    agent = serializers.SlugRelatedField(  # type: ignore[assignment]
+    agent = SlugLookupField(  # type: ignore[assignment]
         slug_field="slug", queryset=Agent.objects.all(), help_text="The agent's slug."
     )
     enabled = serializers.BooleanField(default=True)  # type: ignore[assignment]
@@ -245,7 +246,7 @@ class CouncilorViewSet(
 
     @extend_schema(
         request=None,
-        responses={202: TICK_SCHEMA},
+        responses={202: TICK_SCHEMA, **error_responses(409, 503)},
         description=(
             "Starts a run now. 409 councilor_busy while the previous run is still going "
             "(the skipped tick is recorded); 409 councilor_unavailable when its instance "

@@ -26,6 +26,7 @@ from apps.agents.models import Agent
 from apps.conversations.models import Conversation
 from apps.conversations.selectors import conversations_visible_to
 from apps.core.api_utils import visible
+from apps.core.openapi import error_responses
 from apps.core.permissions import ModelPermissions
 from apps.core.serializers import StrictCharField
 from apps.core.validators import JsonObjectMaxBytes, validate_absolute_path
@@ -257,7 +258,7 @@ class AgentInstanceViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request=None,
-        responses=AgentInstanceSerializer,
+        responses={200: AgentInstanceSerializer, **error_responses(409)},
         description=(
             "Reverses a soft delete (needs the change permission). 409 instance_not_deleted "
             "if it is not deleted; 409 instance_parent_deleted while its screenplay or "
@@ -277,7 +278,7 @@ class AgentInstanceViewSet(viewsets.ModelViewSet):
             "unknown, deleted or repeated ids, or ids of several screenplays."
         ),
     )
-    @action(detail=False, methods=["patch"])
+    @action(detail=False, methods=["patch"], pagination_class=None, filter_backends=[])
     def reorder(self, request: Request) -> Response:
         serializer = InstanceReorderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from django.db.models import Q, QuerySet
+
 from apps.core.types import Actor
 from apps.instances.models import AgentInstance
 
@@ -66,6 +68,17 @@ def instance_run_context(instance: AgentInstance, *, limit: int = HISTORY_LIMIT)
         "history": _history(instance, limit),
         "cwd": instance_cwd(instance),
     }
+
+
+def instances_runnable_by(user: Actor) -> QuerySet[AgentInstance]:
+    """The instances ``user`` may start a run of. A run of an instance reads and answers
+    into the instance's conversation, so one bound to a conversation ``user`` may not
+    read is left out, exactly as that conversation would be."""
+    from apps.conversations.selectors import conversations_visible_to
+
+    return AgentInstance.objects.filter(
+        Q(conversation__isnull=True) | Q(conversation__in=conversations_visible_to(user))
+    )
 
 
 def instance_conversation_visible_to(instance: AgentInstance, user: Actor) -> bool:

@@ -94,7 +94,10 @@ def build_http_app() -> ASGIApp:
     from apps.mcp.server import server
 
     sdk_app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, transport_security=transport_security()
+        streamable_http_path=MCP_PATH,
+        transport_security=transport_security(),
+        # The SDK answers a larger body 413 before parsing it; the API's limit applies too.
+        max_request_body_size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
     )
     backend = BearerAuthBackend(DrfTokenVerifier())
     return AuthenticationMiddleware(RequireBearer(sdk_app), backend=backend)

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api_utils import validated
+from apps.core.openapi import error_responses
 from apps.core.permissions import IsStaff
 from apps.core.serializers import StrictCharField
 from apps.mcp_client import selectors, services
@@ -147,7 +148,10 @@ class McpServerViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: McpServer) -> None:
         services.server_delete(server=instance, actor=self.request.user)
 
-    @extend_schema(request=McpHeartbeatSerializer, responses=McpServerSerializer)
+    @extend_schema(
+        request=McpHeartbeatSerializer,
+        responses={200: McpServerSerializer, **error_responses(404)},
+    )
     @action(detail=False, methods=["post"])
     def heartbeat(self, request: Request) -> Response:
         """The server is alive: marks it seen, and re-enables it if the cleanup disabled it."""

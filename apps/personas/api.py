@@ -9,7 +9,12 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -17,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api_utils import validated
+from apps.core.openapi import error_responses
 from apps.core.permissions import IsStaff, ModelPermissions
 from apps.core.validators import validate_no_control_characters
 from apps.personas import selectors, services
@@ -173,6 +179,11 @@ CHANGE_REASON_QUERY = OpenApiParameter(
 )
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: PersonaSerializer, **error_responses(409)}),
+    update=extend_schema(responses={200: PersonaSerializer, **error_responses(409)}),
+    partial_update=extend_schema(responses={200: PersonaSerializer, **error_responses(409)}),
+)
 class PersonaViewSet(viewsets.ModelViewSet):
     """Personas: any authenticated user reads; writes need the model's permissions."""
 
@@ -203,7 +214,11 @@ class PersonaViewSet(viewsets.ModelViewSet):
         )
         self._respond_with(serializer, persona)
 
-    @extend_schema(parameters=[CHANGE_REASON_QUERY], request=ChangeReasonSerializer)
+    @extend_schema(
+        parameters=[CHANGE_REASON_QUERY],
+        request=ChangeReasonSerializer,
+        responses={204: None, **error_responses(409)},
+    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         persona = self.get_object()
         reason = _change_reason(request)
@@ -261,7 +276,9 @@ class PersonaVersionViewSet(viewsets.GenericViewSet):
         diff = selectors.persona_versions_diff(persona=self.get_persona(), **data)
         return Response(VersionDiffSerializer(diff).data)
 
-    @extend_schema(request=RestoreSerializer, responses=PersonaSerializer)
+    @extend_schema(
+        request=RestoreSerializer, responses={200: PersonaSerializer, **error_responses(409)}
+    )
     @action(detail=False, methods=["post"])
     def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = validated(RestoreSerializer, request)

@@ -5,12 +5,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.openapi import error_responses
+from apps.core.parsers import BoundedJSONParser
 from apps.core.serializers import StrictCharField
 from apps.core.validators import validate_no_control_characters
 from apps.portfolio import services
@@ -44,11 +45,12 @@ class PortfolioChatView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = [PortfolioRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         request=PortfolioChatSerializer,
-        responses=PortfolioReplySerializer,
+        # 404: an unknown session; 502, 504: the model failed or timed out; 503: no agent.
+        responses={200: PortfolioReplySerializer, **error_responses(404, 429, 502, 503, 504)},
         auth=[],
         tags=["portfolio"],
     )

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.exceptions import ConductorError
+from apps.core.openapi import error_responses
 from apps.runtime.catalog import TASKS, model_catalog, select_model
 from apps.runtime.providers import default_model
 
@@ -77,7 +78,10 @@ class ModelCatalogView(APIView):
 
 
 class ModelSelectView(APIView):
-    @extend_schema(parameters=[ModelSelectQuerySerializer], responses=ModelInfoSerializer)
+    @extend_schema(
+        parameters=[ModelSelectQuerySerializer],
+        responses={200: ModelInfoSerializer, **error_responses(404)},
+    )
     def get(self, request: Request) -> Response:
         """Picks the best catalog model for a task; 404 when none fits."""
         params = ModelSelectQuerySerializer(data=request.query_params)

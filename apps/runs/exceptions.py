@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from apps.core.exceptions import ConductorError, Conflict
+from apps.core.exceptions import ConductorError, Conflict, ServiceUnavailable
 
 
 class RunNotCancellable(Conflict):
@@ -29,3 +29,10 @@ class ApprovalAlreadyResolved(Conflict):
 class ApprovalExpired(Conflict):
     code = "approval_expired"
     default_message = "This approval expired; the run went on as if it had been denied."
+
+
+class RunQueueUnavailable(ServiceUnavailable):
+    default_message = (
+        "The run queue (the Celery broker) is unreachable, so the run was not started. "
+        "Try again shortly."
+    )

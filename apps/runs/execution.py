@@ -186,6 +186,7 @@ def _loop(run: Run, native: bool, toolset: McpToolset, *, seconds_left: float) -
         max_cost_usd=run.max_cost_usd,
         max_tokens=run.max_tokens,
         num_retries=settings.CONDUCTOR_LLM_NUM_RETRIES,
+        llm_timeout=settings.CONDUCTOR_LLM_TIMEOUT_SECONDS,
         poll_seconds=settings.CONDUCTOR_CANCEL_POLL_SECONDS,
     )
     context = ToolContext(run_id=str(run.pk), user_id=run.created_by_id, cwd=run.cwd)

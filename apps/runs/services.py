@@ -18,7 +18,12 @@ from apps.conversations.models import Conversation
 from apps.core.types import Actor, user_or_none
 from apps.instances.models import AgentInstance
 from apps.runs import events
-from apps.runs.exceptions import CwdRequired, InvalidRunRequest, RunNotCancellable
+from apps.runs.exceptions import (
+    CwdRequired,
+    InvalidRunRequest,
+    RunNotCancellable,
+    RunQueueUnavailable,
+)
 from apps.runs.models import (
     COUNTERS,
     TERMINAL_STATUSES,
@@ -288,9 +293,29 @@ def _validate_input(request: RunRequest) -> None:
 
 
 def _enqueue(run_id: str) -> None:
+    """Sends the run to the workers once it is committed (a worker must find it queued).
+
+    When the broker cannot take it, the run is withdrawn, events and feed entries with it,
+    and the caller gets a 503: nothing is left queued that no worker will ever receive.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
     from apps.runs.tasks import execute_run
 
-    execute_run.delay(run_id)
+    try:
+        execute_run.delay(run_id)
+    except BrokerError as exc:
+        logger.warning("could not enqueue run %s, withdrawing it: %s", run_id, exc)
+        _withdraw(run_id)
+        raise RunQueueUnavailable() from exc
+
+
+@transaction.atomic
+def _withdraw(run_id: str) -> None:
+    from apps.activity.models import TaskEvent
+
+    TaskEvent.objects.filter(run_id=run_id).delete()
+    Run.objects.filter(pk=run_id).delete()
 
 
 @transaction.atomic
@@ -306,6 +331,7 @@ def run_start(
 
     ``enqueue=False`` leaves the run for the caller to execute (a delegation runs
     its child inline, in the worker that is already executing the parent).
+    Raises RunQueueUnavailable (503), when the transaction commits, if the broker is down.
     """
     _validate_input(request)
     conversation, screenplay = _resolve_places(request)

@@ -7,7 +7,18 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.core.context import run_id_var
+from apps.core.exceptions import DATABASE_OUTAGE_ERRORS
 from apps.runs import approvals, execution, services
+
+# A database outage must not lose a run: the message would be acked with the run still
+# queued, and no worker would ever hear of it again. The task is sent again, a dozen times
+# at most, 1, 2, 4... s apart (at most a minute); claiming the run first makes that safe.
+RETRY_ON_DATABASE_OUTAGE: dict[str, Any] = {
+    "autoretry_for": DATABASE_OUTAGE_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 12,
+}
 
 
 def _carry_out(run_id: str, claim: Callable[[str], Any], proceed: Callable[[Any], Any]) -> None:
@@ -23,13 +34,15 @@ def _carry_out(run_id: str, claim: Callable[[str], Any], proceed: Callable[[Any]
         run_id_var.reset(token)
 
 
-@shared_task(name="runs.execute_run", acks_late=True, ignore_result=True)
+@shared_task(
+    name="runs.execute_run", acks_late=True, ignore_result=True, **RETRY_ON_DATABASE_OUTAGE
+)
 def execute_run(run_id: str) -> None:
     """Idempotent by run id: a redelivered message for a started run does nothing."""
     _carry_out(run_id, services.run_claim, execution.execute)
 
 
-@shared_task(name="runs.resume_run", acks_late=True, ignore_result=True)
+@shared_task(name="runs.resume_run", acks_late=True, ignore_result=True, **RETRY_ON_DATABASE_OUTAGE)
 def resume_run(run_id: str) -> None:
     """Continues a run whose approval was decided; a duplicate delivery does nothing."""
     _carry_out(run_id, approvals.run_claim_for_resume, lambda claimed: execution.resume(*claimed))

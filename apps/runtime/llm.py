@@ -19,12 +19,18 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from apps.runtime.providers import redact_provider_keys
+
 logger = logging.getLogger(__name__)
 
 
 PROVIDER_TIMEOUT_GRACE_SECONDS = 2.0
 # A provider error this close to the run's deadline is the deadline's doing.
 DEADLINE_MARGIN_SECONDS = 0.5
+# Between attempts: the provider's Retry-After when it sends a sane one, else exponential.
+RETRY_BASE_SECONDS = 0.5
+RETRY_MAX_SECONDS = 8.0
+RETRY_AFTER_MAX_SECONDS = 60.0
 
 
 class LLMCancelled(Exception):
@@ -45,6 +51,8 @@ class LLMCall:
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] | None = None
     num_retries: int = 2
+    # The longest wait for the provider's next byte; None: the run's deadline alone.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -259,10 +267,10 @@ def _complete_one(call: LLMCall, control: CallControl) -> LLMReply:
         "messages": call.messages,
         "stream": True,
         "stream_options": {"include_usage": True},
-        # The run's own deadline (checked while waiting) decides; the provider's
-        # timeout only backs it up, so that a timeout reads as the run's, not the provider's.
-        "timeout": max(0.1, control.remaining()) + PROVIDER_TIMEOUT_GRACE_SECONDS,
-        "num_retries": call.num_retries,
+        "timeout": _provider_timeout(call, control),
+        # complete() retries: litellm's num_retries would retry twice over on the providers
+        # it reaches through the OpenAI SDK (the SDK's retries, then as many again).
+        "num_retries": 0,
     }
     if call.tools:
         kwargs["tools"] = call.tools
@@ -291,6 +299,75 @@ def _complete_one(call: LLMCall, control: CallControl) -> LLMReply:
     raise LLMFailed(f"{call.model} returned no reply")
 
 
+def _provider_timeout(call: LLMCall, control: CallControl) -> float:
+    """The call's own timeout when it comes first; else the run's deadline (checked while
+    waiting) decides, the provider's timeout only backing it up so that it reads as the run's.
+    """
+    until_deadline = max(0.1, control.remaining()) + PROVIDER_TIMEOUT_GRACE_SECONDS
+    return until_deadline if call.timeout is None else min(call.timeout, until_deadline)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Rate limits, server errors, timeouts and dropped connections: worth another attempt."""
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # timeouts included
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status in (408, 409, 429) or status >= 500)
+
+
+def _retry_delay(exc: BaseException, attempt: int) -> float:
+    headers = getattr(exc, "litellm_response_headers", None) or getattr(
+        getattr(exc, "response", None), "headers", None
+    )
+    lowered = {str(name).lower(): value for name, value in (headers or {}).items()}
+    try:
+        retry_after = float(lowered.get("retry-after", ""))
+    except (TypeError, ValueError):
+        retry_after = 0.0
+    if 0 < retry_after <= RETRY_AFTER_MAX_SECONDS:
+        return retry_after
+    return min(RETRY_BASE_SECONDS * 2**attempt, RETRY_MAX_SECONDS)
+
+
+def _wait(seconds: float, control: CallControl) -> None:
+    """Sleeps, still honouring a cancel and the run's deadline."""
+    until = time.monotonic() + seconds
+    while (left := until - time.monotonic()) > 0:
+        time.sleep(min(left, control.poll_seconds))
+        control.interrupt()
+
+
+def _complete_with_retries(call: LLMCall, control: CallControl) -> LLMReply:
+    """The call, then up to ``call.num_retries`` more attempts while its errors are transient.
+
+    Not once its text has begun to stream: a retry would send the deltas again.
+    """
+    streamed: list[str] = []
+
+    def on_delta(text: str) -> None:
+        streamed.append(text)
+        control.on_delta(text)
+
+    watched = replace(control, on_delta=on_delta)
+    attempt = 0
+    while True:
+        try:
+            return _complete_one(call, watched)
+        except (LLMCancelled, LLMTimedOut):
+            raise
+        except Exception as exc:
+            if attempt >= call.num_retries or streamed or not _is_transient(exc):
+                raise
+            delay = _retry_delay(exc, attempt)
+            logger.info(
+                "model %s, attempt %d failed: %s", call.model, attempt + 1, _provider_message(exc)
+            )
+        attempt += 1
+        _wait(delay, control)
+
+
 def _is_provider_error(exc: BaseException) -> bool:
     import openai
 
@@ -298,11 +375,11 @@ def _is_provider_error(exc: BaseException) -> bool:
 
 
 def complete(call: LLMCall, *, fallbacks: list[str], control: CallControl) -> LLMReply:
-    """Calls the model (with litellm's retries), then each fallback model in turn."""
+    """Calls the model (retried while its errors are transient), then each fallback in turn."""
     failures = []
     for model in [call.model, *fallbacks]:
         try:
-            return _complete_one(replace(call, model=model), control)
+            return _complete_with_retries(replace(call, model=model), control)
         except (LLMCancelled, LLMTimedOut):
             raise
         except Exception as exc:
@@ -310,11 +387,12 @@ def complete(call: LLMCall, *, fallbacks: list[str], control: CallControl) -> LL
                 raise LLMTimedOut() from exc
             if not _is_provider_error(exc):
                 raise
-            logger.warning("model %s failed: %s", model, exc)
-            failures.append(f"{model}: {_provider_message(exc)}")
+            message = _provider_message(exc)
+            logger.warning("model %s failed: %s", model, message)
+            failures.append(f"{model}: {message}")
     raise LLMFailed("; ".join(failures))
 
 
 def _provider_message(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc)
-    return " ".join(str(message).split())[:500]
+    return redact_provider_keys(" ".join(str(message).split()))[:500]

@@ -34,6 +34,7 @@ class LoopConfig:
     max_cost_usd: Decimal | None = None
     max_tokens: int | None = None
     num_retries: int = 2
+    llm_timeout: float | None = None
     poll_seconds: float = 0.25
     pre_approved: frozenset[str] = frozenset()
 
@@ -170,6 +171,7 @@ class Loop:
             messages=messages,
             tools=self.schemas if self.config.native_tools and self.schemas else None,
             num_retries=self.config.num_retries,
+            timeout=self.config.llm_timeout,
         )
         control = CallControl(
             on_delta=self.observer.llm_delta,

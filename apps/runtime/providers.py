@@ -54,6 +54,16 @@ def _usable(provider: str) -> bool:
     return any(_is_set(v) for v in variables + PROVIDER_BASE_ENV.get(provider, ()))
 
 
+def redact_provider_keys(text: str) -> str:
+    """``text`` without the configured provider keys: some OpenAI-compatible servers quote
+    the key they refuse, and their message becomes a run's error and a log line."""
+    for variable in PROVIDER_KEY_ENV.values():
+        key = os.environ.get(variable, "").strip()
+        if key:
+            text = text.replace(key, f"[{variable}]")
+    return text
+
+
 def configured_providers() -> list[str]:
     """Providers with a key (or a base URL) in the environment, in a stable order."""
     known = list(PROVIDER_KEY_ENV) + [p for p in PROVIDER_BASE_ENV if p not in PROVIDER_KEY_ENV]

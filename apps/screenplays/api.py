@@ -21,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api_utils import ListFromRows, visible
-from apps.core.filters import FilterBackend
+from apps.core.filters import FilterBackend, UtcDateTimeFilter
+from apps.core.openapi import error_responses
 from apps.core.permissions import ModelPermissions
 from apps.core.serializers import ListRows, StrictCharField
 from apps.screenplays import services
@@ -160,9 +161,9 @@ class ScreenplayFilter(filters.FilterSet):
     tags = filters.CharFilter(
         method="filter_tags", help_text="Comma-separated tags; rows carrying every one."
     )
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Screenplay
@@ -214,11 +215,19 @@ def _write_data(request: Request, *, partial: bool) -> tuple[dict[str, Any], boo
 @extend_schema_view(
     create=extend_schema(
         request=ScreenplayWriteSerializer,
-        responses={201: ScreenplaySerializer},
+        responses={201: ScreenplaySerializer, **error_responses(409)},
         parameters=[FORCE_PARAMETER],
     ),
-    update=extend_schema(request=ScreenplayWriteSerializer, parameters=[FORCE_PARAMETER]),
-    partial_update=extend_schema(request=ScreenplayWriteSerializer, parameters=[FORCE_PARAMETER]),
+    update=extend_schema(
+        request=ScreenplayWriteSerializer,
+        responses={200: ScreenplaySerializer, **error_responses(409)},
+        parameters=[FORCE_PARAMETER],
+    ),
+    partial_update=extend_schema(
+        request=ScreenplayWriteSerializer,
+        responses={200: ScreenplaySerializer, **error_responses(409)},
+        parameters=[FORCE_PARAMETER],
+    ),
     destroy=extend_schema(description="Soft delete: the row is hidden, and can be restored."),
 )
 class ScreenplayViewSet(ListFromRows, viewsets.ModelViewSet):
@@ -287,7 +296,9 @@ class ScreenplayViewSet(ListFromRows, viewsets.ModelViewSet):
             {"is_duplicate": other is not None, "duplicate_screenplay": duplicate, "file_key": key}
         )
 
-    @extend_schema(request=RenameSerializer, responses=ScreenplaySerializer)
+    @extend_schema(
+        request=RenameSerializer, responses={200: ScreenplaySerializer, **error_responses(409)}
+    )
     @action(detail=True, methods=["post"], permission_classes=[CanChangeScreenplay])
     def rename(self, request: Request, pk: str | None = None) -> Response:
         serializer = RenameSerializer(data=request.data)
@@ -297,7 +308,10 @@ class ScreenplayViewSet(ListFromRows, viewsets.ModelViewSet):
         )
         return Response(ScreenplaySerializer(screenplay).data)
 
-    @extend_schema(request=WorkingDirectorySerializer, responses=ScreenplaySerializer)
+    @extend_schema(
+        request=WorkingDirectorySerializer,
+        responses={200: ScreenplaySerializer, **error_responses(409)},
+    )
     @action(
         detail=True,
         methods=["patch"],
@@ -325,7 +339,7 @@ class ScreenplayViewSet(ListFromRows, viewsets.ModelViewSet):
 
     @extend_schema(
         request=None,
-        responses=ScreenplaySerializer,
+        responses={200: ScreenplaySerializer, **error_responses(409)},
         description="Reverses a soft delete. 409 (screenplay_not_deleted) if it is not deleted.",
     )
     @action(detail=True, methods=["post"], permission_classes=[CanChangeScreenplay])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.agents.models import Agent
+from apps.core.serializers import SlugLookupField
 from apps.runs import events
 from apps.runs.api.serializers import RunCreateSerializer
 from apps.runs.models import Run
@@ -45,9 +46,7 @@ class CompatRunSerializer(RunCreateSerializer):
     (or an explicit ``model``) already decides which one runs.
     """
 
-    agent_id = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Agent.objects.all(), required=False
-    )
+    agent_id = SlugLookupField(slug_field="slug", queryset=Agent.objects.all(), required=False)
     ai_provider = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.exceptions import error_json_for_status
+from apps.core.openapi import error_responses
 from apps.runs import services
 from apps.runs.models import Run, RunSource
 from apps.runs.tasks import execute_run
@@ -45,7 +46,7 @@ class ExecuteView(APIView):
 
     @extend_schema(
         request=compat.CompatRunSerializer,
-        responses=compat.ExecuteResponseSerializer,
+        responses={200: compat.ExecuteResponseSerializer, **error_responses(503)},
         tags=["seed-gateway compatibility"],
     )
     def post(self, request: Request) -> Response:
@@ -63,7 +64,7 @@ class StreamExecuteView(APIView):
 
     @extend_schema(
         request=compat.CompatRunSerializer,
-        responses=compat.StreamExecuteResponseSerializer,
+        responses={200: compat.StreamExecuteResponseSerializer, **error_responses(503)},
         tags=["seed-gateway compatibility"],
     )
     def post(self, request: Request) -> Response:

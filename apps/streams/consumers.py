@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -23,7 +22,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from apps.core.consumers import CLOSE_UNAUTHENTICATED
+from apps.core.consumers import (
+    CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_UNAUTHENTICATED,
+    decode_message,
+    message_too_big,
+)
 from apps.core.exceptions import ConductorError
 from apps.runs import services
 from apps.runs.events import TERMINAL_EVENTS, run_group
@@ -196,11 +200,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
             return
-        try:
-            content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            content = None
-        await self.receive_json(content)
+        if message_too_big(text_data, bytes_data):
+            await self.shut(CLOSE_MESSAGE_TOO_BIG)
+            return
+        await self.receive_json(decode_message(text_data))
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.closed or not await self._user_still_active():

@@ -121,7 +121,7 @@ def test_extra_databases_are_alias_url_pairs():
 
     assert databases["archive"]["ENGINE"] == "django.db.backends.sqlite3"
     assert databases["pg"]["NAME"] == "c"
-    assert databases["pg"]["OPTIONS"]["pool"] is True
+    assert databases["pg"]["OPTIONS"]["pool"]
 
 
 @pytest.mark.parametrize(

@@ -26,3 +26,19 @@ def test_the_admin_is_titled_conductor(client):
 
     assert response.status_code == 200
     assert b"Conductor" in response.content
+
+
+def test_every_error_an_operation_can_answer_is_the_documented_envelope(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    envelope = {"$ref": "#/components/schemas/Error"}
+
+    agent = schema["paths"]["/api/agents/{slug}/"]["delete"]["responses"]
+    chat = schema["paths"]["/api/portfolio/chat/"]["post"]["responses"]
+
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
+    # 401/403/404 from the shared rules, 409 from the view's own annotation.
+    for status in ("401", "403", "404", "409"):
+        assert agent[status]["content"]["application/json"]["schema"] == envelope
+    # A public endpoint: no credentials to refuse, but a rate limit.
+    assert "401" not in chat
+    assert chat["429"]["content"]["application/json"]["schema"] == envelope

@@ -76,7 +76,9 @@ def test_postgres_urls_use_psycopgs_pool_without_persistent_connections():
     config = _database_from_url("postgresql://conductor:pw@db.internal:5432/conductor")
 
     assert config["ENGINE"] == "django.db.backends.postgresql"
-    assert config["OPTIONS"]["pool"] is True
+    assert config["OPTIONS"]["pool"] == {"timeout": 10.0}
+    # Each pooled connection is checked before use: a database restart costs no request.
+    assert config["CONN_HEALTH_CHECKS"] is True
     assert config["CONN_MAX_AGE"] == 0
     assert config["HOST"] == "db.internal"
 

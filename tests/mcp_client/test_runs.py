@@ -16,7 +16,7 @@ from apps.runs.models import Approval, Run, RunEvent, RunStatus
 from apps.runs.tasks import execute_run
 from apps.tools.models import ToolExecution
 from conductor_site.celery import app as celery_app
-from tests.factories import AgentFactory, AgentInstanceFactory
+from tests.factories import AgentFactory, AgentInstanceFactory, ConversationFactory
 from tests.fakes import llm_server as llm
 from tests.runs.conftest import NATIVE_MODEL, decide
 from tests.runs.helpers import event_names, finished, start, without_deltas
@@ -274,10 +274,14 @@ def test_an_unreachable_required_server_fails_the_run_before_any_model_call(
     assert fake_llm.requests == []
 
 
-def test_an_instance_can_make_its_agents_server_required(viewer_client, fake_llm, unreachable):
+def test_an_instance_can_make_its_agents_server_required(
+    viewer, viewer_client, fake_llm, unreachable
+):
     agent = agent_using("down")
     instance = AgentInstanceFactory(
-        agent=agent, mcp_configs={"servers": {"down": {"required": True}}}
+        agent=agent,
+        conversation=ConversationFactory(created_by=viewer),
+        mcp_configs={"servers": {"down": {"required": True}}},
     )
 
     run = finished(viewer_client, start(viewer_client, "mcp_user", instance_id=instance.pk)["id"])

@@ -150,8 +150,8 @@ def test_an_inactive_agent_cannot_run(viewer_client):
     assert "not active" in response.json()["error"]["message"]
 
 
-def test_an_instance_of_another_agent_is_rejected(viewer_client, native_agent):
-    instance = AgentInstanceFactory()
+def test_an_instance_of_another_agent_is_rejected(viewer, viewer_client, native_agent):
+    instance = AgentInstanceFactory(conversation=ConversationFactory(created_by=viewer))
 
     response = post(
         viewer_client,

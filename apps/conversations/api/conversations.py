@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from apps.conversations import selectors, services
 from apps.conversations.models import CONTEXT_MAX_CHARS, Conversation
 from apps.core.api_utils import wants_deleted
+from apps.core.openapi import error_responses
 from apps.core.serializers import StrictCharField
 from apps.core.validators import validate_no_control_characters
 from apps.instances.models import AgentInstance
@@ -66,7 +67,9 @@ class ConversationSerializer(serializers.ModelSerializer):
     """Output shape; expects ``selectors.conversations_with_details`` rows."""
 
     participants = ConversationParticipantSerializer(many=True, read_only=True)
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True
+    )
     message_count = serializers.IntegerField()
 
     class Meta:
@@ -211,7 +214,7 @@ class ConversationViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request=None,
-        responses=ConversationSerializer,
+        responses={200: ConversationSerializer, **error_responses(409)},
         description="Reverses a soft delete. 409 (conversation_not_deleted) if it is alive.",
     )
     @action(detail=True, methods=["post"])

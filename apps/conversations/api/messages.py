@@ -32,13 +32,15 @@ from apps.conversations.models import (
     MessageType,
 )
 from apps.core.api_utils import wants_deleted
-from apps.core.serializers import StrictCharField
+from apps.core.serializers import SlugLookupField, StrictCharField
 from apps.core.validators import validate_no_control_characters
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    agent = serializers.CharField(source="agent.slug", default=None)
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    agent = serializers.CharField(source="agent.slug", read_only=True, allow_null=True)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Message
@@ -57,7 +59,7 @@ class MessageCreateSerializer(serializers.Serializer):
         validators=[validate_no_control_characters],
     )
     status = serializers.ChoiceField(choices=MessageStatus.choices, required=False)
-    agent = serializers.SlugRelatedField(
+    agent = SlugLookupField(
         slug_field="slug", queryset=Agent.objects.all(), allow_null=True, required=False
     )
     parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]

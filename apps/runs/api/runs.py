@@ -13,6 +13,8 @@ from rest_framework.response import Response
 
 from apps.agents.models import Agent
 from apps.core.api_utils import ListFromRows
+from apps.core.filters import UtcDateTimeFilter
+from apps.core.openapi import error_responses
 from apps.runs import approvals, selectors, services
 from apps.runs.api.serializers import (
     RUN_LIST_ROWS,
@@ -30,8 +32,8 @@ class RunFilter(filters.FilterSet):
     agent = filters.CharFilter(field_name="agent__slug")
     status = filters.MultipleChoiceFilter(choices=RunStatus.choices)
     source = filters.ChoiceFilter(choices=RunSource.choices)
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Run
@@ -75,19 +77,24 @@ class RunViewSet(
             return AgentRunCreateSerializer
         return RunDetailSerializer if self.action == "retrieve" else RunSerializer
 
-    @extend_schema(request=AgentRunCreateSerializer, responses={202: RunSerializer})
+    @extend_schema(
+        request=AgentRunCreateSerializer, responses={202: RunSerializer, **error_responses(503)}
+    )
     def create(self, request: Request) -> Response:
         serializer = AgentRunCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         return start_run(request, serializer.validated_data["resolved_agent"], serializer)
 
-    @extend_schema(request=None, responses={202: RunSerializer})
+    @extend_schema(request=None, responses={202: RunSerializer, **error_responses(409)})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         run = services.run_cancel(run=self.get_object(), actor=request.user)
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=ApprovalDecisionSerializer, responses=ApprovalSerializer)
+    @extend_schema(
+        request=ApprovalDecisionSerializer,
+        responses={200: ApprovalSerializer, **error_responses(409, 503)},
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -110,7 +117,9 @@ class RunViewSet(
 class AgentRunSerializerMixin:
     """Adds ``POST /api/agents/{slug}/run/`` to the agents viewset."""
 
-    @extend_schema(request=RunCreateSerializer, responses={202: RunSerializer})
+    @extend_schema(
+        request=RunCreateSerializer, responses={202: RunSerializer, **error_responses(503)}
+    )
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def run(self, request: Request, slug: str | None = None) -> Response:
         agent = self.get_object()  # type: ignore[attr-defined]

@@ -6,8 +6,9 @@ from rest_framework import serializers
 
 from apps.agents.models import MODEL_STRING_RE, Agent
 from apps.conversations.selectors import conversations_visible_to
-from apps.core.serializers import ListRows, StrictCharField
+from apps.core.serializers import ListRows, SlugLookupField, StrictCharField
 from apps.instances.models import AgentInstance
+from apps.instances.selectors import instances_runnable_by
 from apps.runs.approvals import DECISIONS
 from apps.runs.models import Approval, ContextMode, Run, RunStep
 from apps.runs.services import INPUT_MAX_CHARS, RunRequest
@@ -55,6 +56,7 @@ class RunCreateSerializer(serializers.Serializer):
         request = self.context.get("request")
         user = request.user if request is not None else None
         self.fields["conversation_id"].queryset = conversations_visible_to(user)  # type: ignore[attr-defined]
+        self.fields["instance_id"].queryset = instances_runnable_by(user)  # type: ignore[attr-defined]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in PAYLOAD_FORMATS if name in attrs]
@@ -95,12 +97,8 @@ def _text(attrs: dict[str, Any], payload_format: str) -> str:
 class AgentRunCreateSerializer(RunCreateSerializer):
     """``POST /api/runs/``: the agent is named in the body (``agent`` or ``agent_id``)."""
 
-    agent = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Agent.objects.all(), required=False
-    )
-    agent_id = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Agent.objects.all(), required=False
-    )
+    agent = SlugLookupField(slug_field="slug", queryset=Agent.objects.all(), required=False)
+    agent_id = SlugLookupField(slug_field="slug", queryset=Agent.objects.all(), required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         agent = attrs.get("agent") or attrs.get("agent_id")
@@ -121,7 +119,9 @@ class RunStepSerializer(serializers.ModelSerializer):
 
 class RunSerializer(serializers.ModelSerializer):
     agent = serializers.CharField(source="agent.slug", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True
+    )
     events_url = serializers.SerializerMethodField()
     offline_demo = serializers.SerializerMethodField(
         help_text="True when the run used the offline demo model, not a real LLM."
@@ -165,7 +165,9 @@ RUN_LIST_ROWS = ListRows(
 
 
 class ApprovalSerializer(serializers.ModelSerializer):
-    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Approval
