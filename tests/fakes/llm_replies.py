@@ -70,7 +70,14 @@ class Slow:
     per_chunk_delay: float = 0.0
 
 
-Reply = Text | ToolCalls | Error | RawHTTP | Slow
+@dataclass(frozen=True)
+class Stall:
+    reply: Text | ToolCalls
+    after_chunks: int
+    seconds: float
+
+
+Reply = Text | ToolCalls | Error | RawHTTP | Slow | Stall
 Completion = Text | ToolCalls
 
 
@@ -132,3 +139,9 @@ def error(
 
 def slow(seconds: float, reply: Reply, *, per_chunk_delay: float = 0.0) -> Slow:
     return Slow(seconds, reply, per_chunk_delay)
+
+
+def stall(reply: Text | ToolCalls, *, after_chunks: int, seconds: float) -> Stall:
+    """Streams the first `after_chunks` chunks of `reply` (the role chunk counts), then
+    goes silent for `seconds` before the rest: a provider that hangs mid-answer."""
+    return Stall(reply, after_chunks, seconds)

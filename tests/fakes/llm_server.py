@@ -22,6 +22,7 @@ from tests.fakes.llm_replies import (
     RawHTTP,
     Reply,
     Slow,
+    Stall,
     Text,
     ToolCall,
     ToolCalls,
@@ -29,6 +30,7 @@ from tests.fakes.llm_replies import (
     malformed,
     raw_http,
     slow,
+    stall,
     text,
     tool_call,
     tool_calls,
@@ -41,6 +43,7 @@ __all__ = [
     "RawHTTP",
     "Reply",
     "Slow",
+    "Stall",
     "Text",
     "ToolCall",
     "ToolCalls",
@@ -48,6 +51,7 @@ __all__ = [
     "malformed",
     "raw_http",
     "slow",
+    "stall",
     "text",
     "tool_call",
     "tool_calls",
@@ -93,6 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(reply)
         elif isinstance(reply, RawHTTP):
             self._send_bytes(reply.status, reply.body, reply.content_type)
+        elif isinstance(reply, Stall):
+            stalled = (reply.after_chunks, reply.seconds)
+            self._send_stream(stream_chunks(reply.reply, request), 0.0, stall=stalled)
         elif request.get("stream"):
             self._send_stream(stream_chunks(reply, request), per_chunk_delay)
         else:
@@ -127,14 +134,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_stream(self, chunks: Iterator[JSON], per_chunk_delay: float) -> None:
+    def _send_stream(
+        self,
+        chunks: Iterator[JSON],
+        per_chunk_delay: float,
+        *,
+        stall: tuple[int, float] = (-1, 0.0),
+    ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
-        for chunk in chunks:
-            if self._wait(per_chunk_delay):
+        stall_at, stall_seconds = stall
+        for sent, chunk in enumerate(chunks):
+            if self._wait(stall_seconds if sent == stall_at else per_chunk_delay):
                 return
             self._write_event(json.dumps(chunk))
         self._write_event("[DONE]")
