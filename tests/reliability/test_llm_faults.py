@@ -13,7 +13,6 @@ import pytest
 
 from apps.runs.models import TERMINAL_STATUSES, Run, RunEvent
 from apps.runtime import llm as gateway
-from conductor_site.celery import app as celery_app
 from tests.factories import AgentFactory
 from tests.fakes import llm_server as llm
 
@@ -25,17 +24,6 @@ FALLBACK_ON_THE_WIRE = "backup-model"  # litellm strips the provider prefix
 QUICK = 0.01  # seconds of Retry-After on every scripted error
 CALL_TIMEOUT = 1.0  # CONDUCTOR_LLM_TIMEOUT_SECONDS in the timeout tests
 TOO_SLOW = 6.0  # a reply this late is past CALL_TIMEOUT, and far inside the run's timeout
-
-
-@pytest.fixture
-def eager_runs(settings):
-    """Runs execute in the request's process, through the real task and loop."""
-    settings.CONDUCTOR_CANCEL_POLL_SECONDS = 0.05
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_eager_propagates = False
 
 
 @pytest.fixture
@@ -67,7 +55,7 @@ def assert_nothing_left_running() -> None:
     assert gateway.wait_for_abandoned_calls(timeout=10) == 0
 
 
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_a_429_then_a_500_are_retried_and_the_run_succeeds(
     viewer_client, agent, fake_llm, settings
 ):
@@ -87,7 +75,7 @@ def test_a_429_then_a_500_are_retried_and_the_run_succeeds(
     assert [name for name, _ in events(run["id"])][-1] == "run.succeeded"
 
 
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_a_primary_failing_every_retry_hands_the_step_to_the_fallback(
     viewer_client, agent, fake_llm, settings
 ):
@@ -107,7 +95,7 @@ def test_a_primary_failing_every_retry_hands_the_step_to_the_fallback(
     assert [s["payload"]["model"] for s in run["steps"] if s["kind"] == "llm_call"] == [FALLBACK]
 
 
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_the_retry_waits_as_long_as_the_providers_retry_after(
     viewer_client, agent, fake_llm, settings
 ):
@@ -122,7 +110,7 @@ def test_the_retry_waits_as_long_as_the_providers_retry_after(
     assert run["duration_ms"] >= 1500
 
 
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_timeouts_on_primary_and_fallback_fail_the_run_not_time_it_out(
     viewer_client, agent, fake_llm, settings
 ):
@@ -140,7 +128,7 @@ def test_timeouts_on_primary_and_fallback_fail_the_run_not_time_it_out(
     assert_a_single_clean_failure(run)
 
 
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_429_and_500_then_timeouts_end_in_a_failure_with_the_providers_message(
     viewer_client, agent, fake_llm, settings
 ):
@@ -165,7 +153,7 @@ def test_429_and_500_then_timeouts_end_in_a_failure_with_the_providers_message(
     assert_a_single_clean_failure(run)
 
 
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_a_reply_that_stalls_after_its_first_words_is_not_retried(
     viewer_client, agent, fake_llm, settings
 ):

@@ -33,7 +33,6 @@ from apps.mcp.server import server as mcp_server
 from apps.personas.models import Persona
 from apps.runs.models import RunEvent
 from conductor_site.asgi import application
-from conductor_site.celery import app as celery_app
 from tests.envelope import assert_envelope
 from tests.factories import AgentFactory, PersonaFactory, RunFactory
 from tests.fakes import llm_server as llm
@@ -443,18 +442,8 @@ async def test_get_system_config_through_the_mcp_server_reveals_no_secret(
     assert leaked(shown, everything_logged(secrets_configured)) == {}
 
 
-@pytest.fixture
-def eager_runs(settings):
-    settings.CONDUCTOR_CANCEL_POLL_SECONDS = 0.05
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_eager_propagates = False
-
-
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("eager_runs")
+@pytest.mark.usefixtures("eager_celery")
 def test_a_provider_error_echoing_the_key_does_not_spread_it(
     secrets_configured, fake_llm, viewer, monkeypatch
 ):
