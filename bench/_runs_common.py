@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -183,6 +184,20 @@ def spawn(started: list[Child], name: str, args: list[str], env: dict[str, str])
     child = Child(name, args, env)
     started.append(child)
     return child
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn_daphne(started: list[Child], env: dict[str, str]) -> tuple[Child, str]:
+    """daphne serving Conductor on a free port: the child and its base URL."""
+    port = free_port()
+    args = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    web = spawn(started, "daphne", [*args, "conductor_site.asgi:application"], env)
+    return web, f"http://127.0.0.1:{port}"
 
 
 def start_fake_llm(started: list[Child]) -> str:

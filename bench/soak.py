@@ -55,11 +55,12 @@ from bench._runs_common import (
     migrate_and_setup,
     plugin_dir,
     spawn,
+    spawn_daphne,
     start_fake_llm,
     steps_marker,
 )
 from bench._soak_sampling import PROBE_APPLICATION, Sample, Sampler, group_members, slope
-from bench.start_latency import free_port, wait_healthy
+from bench.start_latency import wait_healthy
 
 DATABASE = "rel_soak"
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
@@ -130,29 +131,14 @@ def start_servers(
     started: list[Child], env: dict[str, str], workers: int
 ) -> tuple[str, dict[str, Child]]:
     """daphne and the workers; the web server's base URL, and each child by its role."""
-    port = free_port()
-    web = spawn(
-        started,
-        "daphne",
-        [
-            PYTHON,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "conductor_site.asgi:application",
-        ],
-        env,
-    )
+    web, base = spawn_daphne(started, env)
     servers = {"web (daphne)": web}
     for number in range(1, workers + 1):
         name = f"soak{number}"
         servers[f"worker {number}"] = spawn(
             started, name, [PYTHON, *WORKER_ARGS, "--hostname", f"{name}@%h"], env
         )
-    return f"http://127.0.0.1:{port}", servers
+    return base, servers
 
 
 def wait_for_workers(count: int, timeout: float = 120.0) -> list[str]:

@@ -12,7 +12,6 @@ are sequential; each is read to its end (one instant LLM answer) before the next
 
 from __future__ import annotations
 
-import socket
 import sys
 import tempfile
 import time
@@ -33,21 +32,17 @@ from bench._runs_common import (
     create_bench_database,
     fake_llm_env,
     flush_bench_redis,
+    free_port,
     migrate_and_setup,
     plugin_dir,
     spawn,
+    spawn_daphne,
     start_fake_llm,
 )
 
 TARGET_P50_MS = 50.0
 RUN_TIMEOUT = 30.0
 POST_SECONDS: list[float] = []  # the POST alone, of the runs measured (a breakdown)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_healthy(base: str, watched: list[Child], timeout: float = 90.0) -> None:
@@ -135,24 +130,8 @@ def with_redis(
         CONDUCTOR_PLUGIN_DIRS=str(plugin_dir()),
     )
     token = migrate_and_setup(env)
-    port = free_port()
-    web = spawn(
-        started,
-        "daphne",
-        [
-            PYTHON,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "conductor_site.asgi:application",
-        ],
-        env,
-    )
+    web, base = spawn_daphne(started, env)
     worker = spawn(started, "celery-worker", [PYTHON, *WORKER_ARGS], env)
-    base = f"http://127.0.0.1:{port}"
     wait_healthy(base, [web, worker])
     try:
         return measure(base, token, runs)
